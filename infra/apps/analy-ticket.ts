@@ -1,0 +1,135 @@
+/** Seed 001: session persistence (Analy-Ticket), 19 flags in four phases. */
+import { DAY, WEEK, supabaseClientEnv } from "./common";
+import type { AppDecl, Delivery, FeatureDecl, GateDecl, RungDecl } from "./types";
+
+/** The guide's initial configuration: flag → phase group. `true` in the guide = the core group at 100. */
+export const SESSION_PERSISTENCE_FLAGS = {
+  core: [
+    "enhancedSessionManager",
+    "automaticTokenRefresh",
+    "errorRecoveryManager",
+    "retryWithBackoff",
+    "gracefulDegradation",
+    "performanceMonitoring",
+    "sessionExpirationWarning",
+  ],
+  connection: ["connectionMonitoring", "autoReconnection", "connectionStatusIndicator", "offlineIndicators"],
+  state: ["formAutoSave", "navigationStatePersistence", "intelligentCaching", "offlineMode"],
+  advanced: ["crossTabSynchronization", "backgroundSync", "diagnosticTools", "sessionAnalytics"],
+} as const;
+
+/** `enhancedSessionManager` → `NEXT_PUBLIC_SP_ENHANCED_SESSION_MANAGER`. */
+export function flagEnvKey(flag: string): string {
+  return `NEXT_PUBLIC_SP_${flag.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+}
+
+function group(
+  name: string,
+  description: string,
+  flags: readonly string[],
+  rungs: RungDecl[],
+  seedSteps: string[],
+  cohorts?: string[],
+): FeatureDecl {
+  const delivery: Delivery[] = [
+    ...flags.map((f): Delivery => ({ kind: "enabled", key: flagEnvKey(f) })),
+    { kind: "percent", key: `NEXT_PUBLIC_SP_${name.toUpperCase()}_ROLLOUT` },
+  ];
+  return { name, description, rungs, delivery, cohorts, seedSteps: ["001-10", "001-11", "001-16", ...seedSteps] };
+}
+
+const errorRate: GateDecl = {
+  kind: "attest",
+  name: "error-rate",
+  description: "session error rate < 1% and no HighSessionErrorRate/TokenRefreshFailures alert firing (seed 001 alerts)",
+};
+
+export const analyTicket: AppDecl = {
+  name: "analy-ticket",
+  seed: "001",
+  description: "Analy-Ticket session persistence: 19 flags rolled out in four phases.",
+  vercel: { framework: "nextjs", gitRepository: { type: "github", repo: "acme/analy-ticket" } },
+  env: [...supabaseClientEnv()],
+  features: [
+    group(
+      "core",
+      "Phase 1: enhanced session manager, token refresh, error recovery, monitoring (100% at once).",
+      SESSION_PERSISTENCE_FLAGS.core,
+      [
+        { name: "off" },
+        {
+          name: "100",
+          gates: [{ kind: "attest", name: "core-health", description: "error rate < 0.1%, session refresh success > 99%" }],
+        },
+      ],
+      ["001-04"],
+    ),
+    group(
+      "connection",
+      "Phase 2: connection monitoring and auto-reconnection, 10% → 50% over a week → 100%.",
+      SESSION_PERSISTENCE_FLAGS.connection,
+      [
+        { name: "off" },
+        { name: "10", soakHours: 3 * DAY, gates: [errorRate, { kind: "attest", name: "recovery", description: "connection recovery success > 95%" }] },
+        { name: "50", soakHours: WEEK, gates: [errorRate, { kind: "attest", name: "recovery", description: "connection recovery success > 95%" }] },
+        { name: "100" },
+      ],
+      ["001-05"],
+    ),
+    group(
+      "state",
+      "Phase 3: form auto-save, navigation state, caching, offline mode: 5% → 20% (3 days) → 50% (1 week) → 100% (2 weeks).",
+      SESSION_PERSISTENCE_FLAGS.state,
+      [
+        { name: "off" },
+        { name: "5", soakHours: 3 * DAY, gates: [errorRate, { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" }] },
+        { name: "20", soakHours: WEEK, gates: [errorRate, { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" }] },
+        { name: "50", soakHours: 2 * WEEK, gates: [errorRate, { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" }] },
+        { name: "100" },
+      ],
+      ["001-06"],
+    ),
+    group(
+      "advanced",
+      "Phase 4: cross-tab sync, background sync, diagnostics, analytics: beta only for a week → beta + 25% → 100%.",
+      SESSION_PERSISTENCE_FLAGS.advanced,
+      [
+        { name: "off" },
+        { name: "beta", soakHours: WEEK, gates: [errorRate, { kind: "attest", name: "cross-tab-sync", description: "cross-tab sync reliability > 95%" }] },
+        { name: "25", soakHours: WEEK, gates: [errorRate] },
+        { name: "100" },
+      ],
+      ["001-07"],
+      ["beta"],
+    ),
+  ],
+  crons: [],
+  database: {
+    name: "analy-ticket",
+    schemas: [{ name: "public", exposed: true }],
+    buckets: [],
+    policies: [
+      {
+        // Per-user overrides: a user may read their own; writes go through the service role.
+        name: "session_feature_flags_owner_read",
+        on: "public.session_feature_flags",
+        command: "select",
+        roles: ["authenticated"],
+        using: "(select auth.uid()) = user_id",
+      },
+    ],
+    checks: [
+      {
+        name: "session-persistence-tables",
+        sql: `select count(*) = 3 from information_schema.tables where table_schema = 'public'
+  and table_name in ('enhanced_user_sessions', 'session_analytics', 'session_feature_flags')`,
+      },
+      {
+        name: "session-persistence-indexes",
+        sql: `select count(*) = 5 from pg_indexes where schemaname = 'public' and indexname in
+  ('idx_enhanced_sessions_user_id', 'idx_enhanced_sessions_session_id', 'idx_session_analytics_user_id',
+   'idx_session_analytics_timestamp', 'idx_feature_flags_user_feature')`,
+      },
+    ],
+  },
+};

@@ -1,0 +1,71 @@
+/** Seed 002: conversation metadata tracking, 10% → 50% → 100% with a 48 h soak, and a kill switch. */
+import { DAY, supabaseClientEnv } from "./common";
+import type { AppDecl, GateDecl } from "./types";
+
+const health: GateDecl = {
+  kind: "attest",
+  name: "error-and-latency",
+  description: "error rate < 1% and average response time < 2 s since the last move (> 5% or > 5 s: kill)",
+};
+
+function metadataShare(minPercent: number): GateDecl {
+  return {
+    kind: "sql",
+    name: "metadata-share-24h",
+    description: `share of last-24h conversations with metadata ≥ ${minPercent}% (seed 002 query)`,
+    query: `select round(count(metadata)::numeric / nullif(count(*), 0)::numeric * 100, 2)
+from public.conversations where created_at > now() - interval '24 hours'`,
+    op: ">=",
+    threshold: minPercent,
+  };
+}
+
+export const metadataContext: AppDecl = {
+  name: "metadata-context",
+  seed: "002",
+  description: "Chat assistant with conversation metadata context (entities, corrections, lists).",
+  vercel: { framework: "nextjs", gitRepository: { type: "github", repo: "acme/metadata-context" } },
+  env: [
+    ...supabaseClientEnv(["002-02"]),
+    { key: "OPENAI_API_KEY", source: { from: "secret" }, sensitive: true, seedSteps: ["002-02"], description: "OpenAI API key (existing; kept)." },
+    { key: "REDIS_URL", source: { from: "secret" }, sensitive: true, seedSteps: ["002-02"], description: "Redis connection URL (existing; kept)." },
+  ],
+  features: [
+    {
+      name: "enhanced-context",
+      description: "Inject conversation metadata into the prompt; USE_ENHANCED_METADATA_CONTEXT is the kill switch.",
+      rungs: [
+        { name: "off" },
+        { name: "10", soakHours: 2 * DAY, gates: [health, metadataShare(5)] },
+        { name: "50", soakHours: 2 * DAY, gates: [health, metadataShare(25)] },
+        { name: "100" },
+      ],
+      delivery: [
+        { kind: "enabled", key: "USE_ENHANCED_METADATA_CONTEXT" },
+        { kind: "percent", key: "ENABLE_METADATA_ROLLOUT_PERCENTAGE" },
+      ],
+      seedSteps: ["002-02", "002-05", "002-06", "002-07", "002-08", "002-10"],
+    },
+    {
+      name: "gpt5-mini",
+      description: "Use GPT-5 mini for responses.",
+      rungs: [{ name: "off" }, { name: "on" }],
+      delivery: [{ kind: "enabled", key: "USE_GPT5_MINI" }],
+      seedSteps: ["002-02"],
+    },
+  ],
+  crons: [],
+  database: {
+    name: "metadata-context",
+    schemas: [{ name: "public", exposed: true }],
+    buckets: [],
+    policies: [],
+    checks: [
+      {
+        name: "conversations-metadata-column",
+        sql: `select exists (select 1 from information_schema.columns
+  where table_schema = 'public' and table_name = 'conversations' and column_name = 'metadata')`,
+      },
+    ],
+  },
+};

@@ -1,0 +1,145 @@
+/**
+ * App declarations: plain, typed data. An app is declared once here; stacks choose which apps they
+ * manage and at which rung each feature stands (`stacks/Pulumi.<stack>.yaml`).
+ *
+ * Nothing in this file (or in `infra/apps/`) imports Pulumi: the declarations are read by the Pulumi
+ * program, by the CLIs and by the tests alike.
+ */
+
+/** A Vercel deployment target. Rollout phases apply to `production`; `preview` follows unless the stack says otherwise. */
+export type Target = "production" | "preview" | "development";
+export const TARGETS: readonly Target[] = ["production", "preview", "development"];
+
+/**
+ * Where an env var's value comes from.
+ * - `setting`: a non-secret per-app value, `rollout-stack:settings` key `<app>/<KEY>` (default below);
+ *   the preview target may override it with `rollout-stack:previewSettings`.
+ * - `secret`: a top-level secret key `rollout-stack:<app>.<KEY>` (and `<app>.<KEY>.preview` for a
+ *   different preview value). Set with `pulumi config set --secret`.
+ * - `cronSecret`: the app's generated `CRON_SECRET` (a `random.RandomPassword`).
+ */
+export type EnvSource =
+  | { from: "setting"; default?: string; format?: "integer" | "url" | "text" }
+  | { from: "secret" }
+  | { from: "cronSecret" };
+
+/** A static env var of an app (feature-driven vars are declared by the feature's `delivery`). */
+export interface EnvVarDecl {
+  /** The env var name, e.g. `SESSION_CLEANUP_THRESHOLD_HOURS`. */
+  key: string;
+  source: EnvSource;
+  /**
+   * Targets that receive the var. Vercel forbids `sensitive` vars on `development`.
+   * @default ["production", "preview", "development"] for settings, ["production", "preview"] for secrets
+   */
+  targets?: Target[];
+  /** Vercel `sensitive` (write-only in the dashboard). Secrets are always sensitive. */
+  sensitive: boolean;
+  /** Seed step IDs this var answers (README table). */
+  seedSteps?: string[];
+  description: string;
+}
+
+/**
+ * How a feature's rung becomes env values (`deliveredValues` in `infra/rollout/ladder.ts`).
+ * - `enabled`: `"true"` on every rung except the first (the off rung), where it is `"false"`.
+ * - `percent`: the share of users the rung covers, as the app's bucketing reads it:
+ *   `"0"` (first rung), `"10"`, `"beta"`, `"beta+25"`, `"100"` (a named rung past the first counts as 100).
+ * - `map`: an explicit value per rung name (every rung must have one).
+ */
+export type Delivery = (
+  | { kind: "enabled"; key: string }
+  | { kind: "percent"; key: string }
+  | { kind: "map"; key: string; values: Record<string, string> }
+) & {
+  /** Targets that receive the value. @default ["production", "preview", "development"] */
+  targets?: Target[];
+};
+
+/** Gates a rung must pass before the feature may advance past it (checked by `rollout`, issue 6). */
+export type GateDecl =
+  | {
+      kind: "sql";
+      name: string;
+      /** A read-only query returning one row with one numeric column, run on the app's database. */
+      query: string;
+      /** Passes when `value <op> threshold`; a NULL or no row means "no data": hold, not pass. */
+      op: ">=" | "<=" | ">" | "<" | "=";
+      threshold: number;
+      description: string;
+    }
+  | {
+      kind: "attest";
+      name: string;
+      /** What the person acknowledging must have looked at, e.g. "error rate < 1% over 48 h". */
+      description: string;
+    };
+
+export interface RungDecl {
+  /** `off`, a percent (`"10"`), a name (`"dry-run"`), a cohort (`"beta"`); see `infra/rollout/ladder.ts`. */
+  name: string;
+  /** Minimum time to stay on this rung before advancing, in hours. @default 0 */
+  soakHours?: number;
+  /** Gates checked before advancing past this rung. @default [] */
+  gates?: GateDecl[];
+}
+
+export interface FeatureDecl {
+  /** `<app>/<name>` is the key in `rollout-stack:phases`. */
+  name: string;
+  description: string;
+  /** Rungs in order. The first is the kill target (off, dry-run, ...). */
+  rungs: RungDecl[];
+  /** Extra allowed forward moves besides "one rung forward", e.g. `off → 100` ("all at once", seed 000). */
+  shortcuts?: Array<[from: string, to: string]>;
+  /** Env values the current rung produces. */
+  delivery: Delivery[];
+  /** Named user cohorts the app knows (`beta`). */
+  cohorts?: string[];
+  seedSteps?: string[];
+}
+
+export interface CronDecl {
+  /** Path of the route Vercel calls (with `Authorization: Bearer $CRON_SECRET`). */
+  path: string;
+  /** Five-field cron expression, UTC. */
+  schedule: string;
+}
+
+/** An app's database, declared as data (DESIGN.md). */
+export interface DatabaseDecl {
+  /** Migrations live in `migrations/<name>/`; apps may share a database. */
+  name: string;
+  /** `exposed` = served by the Data API (PostgREST `db_schema`). */
+  schemas: { name: string; exposed: boolean }[];
+  buckets: { id: string; public: boolean; fileSizeLimit?: string; allowedMimeTypes?: string[] }[];
+  policies: {
+    name: string;
+    /** `schema.table` */
+    on: string;
+    command: "select" | "insert" | "update" | "delete" | "all";
+    roles: string[];
+    using?: string;
+    withCheck?: string;
+  }[];
+  /** Must return true after convergence (the seeds' verify queries). */
+  checks: { name: string; sql: string }[];
+}
+
+export interface VercelProjectDecl {
+  framework: "nextjs";
+  gitRepository: { type: "github" | "gitlab" | "bitbucket"; repo: string };
+}
+
+export interface AppDecl {
+  /** Catalog name, used in stack files and as the Vercel project name in `prod`. */
+  name: string;
+  /** Seed guide this app comes from, e.g. `000`. */
+  seed: string;
+  description: string;
+  vercel: VercelProjectDecl;
+  env: EnvVarDecl[];
+  features: FeatureDecl[];
+  crons: CronDecl[];
+  database?: DatabaseDecl;
+}

@@ -1,0 +1,485 @@
+/**
+ * Typed stack config: the only module that reads Pulumi config.
+ *
+ * Raw config is untrusted input. One strict schema turns it into a frozen `StackConfig`; every problem
+ * is reported at once, one line per key path, each saying what to do. Strict only in our namespace
+ * (`rollout-stack:*`); provider keys such as `vercel:apiToken` pass through untouched.
+ *
+ * Two sources feed the same parser:
+ * - the Pulumi program: `pulumi.runtime` config (strings; structured values as JSON) and its secret keys;
+ * - tools (`rollout`, `plan`, `local`, tests): the stack YAML file itself, where a `secure:` value is a
+ *   secret whose plaintext is not known (a placeholder).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { CATALOG, catalogByName } from "./apps";
+import type { AppDecl, EnvVarDecl } from "./apps/types";
+import { findRung, ladderOf, normalizeRungValue, rungNames } from "./rollout/ladder";
+
+export const NAMESPACE = "rollout-stack";
+
+/** An operator mistake in a stack file: lists every problem, each with its key path and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly stack: string,
+    readonly problems: { key: string; message: string }[],
+  ) {
+    super(
+      `stack "${stack}" has ${problems.length} config problem${problems.length === 1 ? "" : "s"}:\n` +
+        problems.map((p) => `  ${p.key}: ${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * A secret config value. Its plaintext is reachable only through `reveal()`; printing, string
+ * interpolation and JSON show a mask, so a secret cannot leak through a log line or an error.
+ */
+export class SecretValue {
+  readonly #value: string | undefined;
+  constructor(
+    /** Full config key, e.g. `rollout-stack:metadata-context.OPENAI_API_KEY`. */
+    readonly key: string,
+    value: string | undefined,
+  ) {
+    this.#value = value;
+    Object.freeze(this);
+  }
+  /** False when read from a stack file (ciphertext only): tools use a placeholder. */
+  get known(): boolean {
+    return this.#value !== undefined;
+  }
+  reveal(): string {
+    if (this.#value === undefined) throw new Error(`${this.key} is a secret whose value is not available here`);
+    return this.#value;
+  }
+  toString(): string {
+    return "[secret]";
+  }
+  toJSON(): string {
+    return "[secret]";
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `SecretValue(${this.key})`;
+  }
+}
+
+export type Mode = "cloud" | "local";
+export type VercelPlan = "hobby" | "pro" | "enterprise";
+
+export interface AppImports {
+  /** Vercel project ID to adopt (`prj_...`). */
+  project?: string;
+  /** Env var import IDs (`prj_.../env_...`), keyed `<KEY>` or `<KEY>.<target>` for a split var. */
+  env: Readonly<Record<string, string>>;
+}
+
+export interface StackConfig {
+  readonly stack: string;
+  /** `local`: databases on the embedded Postgres only, no Vercel. */
+  readonly mode: Mode;
+  /** The managed apps, resolved from the catalog, in the order the stack lists them. */
+  readonly apps: readonly AppDecl[];
+  readonly vercel: { readonly team: string; readonly plan: VercelPlan; readonly productionBranch: string };
+  /** `<app>/<feature>` → rung name, for every feature of every managed app (production). */
+  readonly phases: Readonly<Record<string, string>>;
+  /** `<app>/<feature>` → rung for the preview target, where it differs from production. */
+  readonly previewPhases: Readonly<Record<string, string>>;
+  /** `<app>/<KEY>` → value of every `setting` env var of the managed apps (defaults filled in). */
+  readonly settings: Readonly<Record<string, string>>;
+  /** `<app>/<KEY>` → preview-target value, where it differs. */
+  readonly previewSettings: Readonly<Record<string, string>>;
+  readonly imports: Readonly<Record<string, AppImports>>;
+  /** `<app>` → rotation counter for its CRON_SECRET (a `RandomPassword` keeper). */
+  readonly cronSecretRotation: Readonly<Record<string, number>>;
+  /** Per database (by `DatabaseDecl.name`): Supabase project ref and the connection URL secret. */
+  readonly databases: Readonly<Record<string, { readonly projectRef?: string; readonly url?: SecretValue }>>;
+  /** `<app>.<KEY>` and `<app>.<KEY>.preview` → secret env values. */
+  readonly secrets: Readonly<Record<string, SecretValue>>;
+}
+
+/** One raw config entry, whatever its source. */
+export interface RawEntry {
+  value: unknown;
+  secret: boolean;
+}
+
+export interface ParseOptions {
+  /** Apps known to this repository. @default the built-in catalog */
+  catalog?: readonly AppDecl[];
+  /** Fail when a required secret is missing (the Pulumi program); tools use placeholders. @default false */
+  requireSecrets?: boolean;
+}
+
+const RUNG = z.union([z.string(), z.number().int()]);
+const FLAT_MAP = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+const schema = z.strictObject({
+  apps: z.array(z.string()),
+  mode: z.enum(["cloud", "local"]).default("cloud"),
+  vercelTeam: z.string().default(""),
+  vercelPlan: z.enum(["hobby", "pro", "enterprise"]).default("pro"),
+  productionBranch: z.string().min(1).default("main"),
+  phases: z.record(z.string(), RUNG).default({}),
+  previewPhases: z.record(z.string(), RUNG).default({}),
+  settings: FLAT_MAP.default({}),
+  previewSettings: FLAT_MAP.default({}),
+  imports: z
+    .record(z.string(), z.strictObject({ project: z.string().optional(), env: z.record(z.string(), z.string()).default({}) }))
+    .default({}),
+  cronSecretRotation: z.record(z.string(), z.union([z.number().int().min(0), z.string().regex(/^\d+$/)])).default({}),
+  databases: z.record(z.string(), z.strictObject({ projectRef: z.string().regex(/^[a-z0-9]{20}$/).optional() })).default({}),
+});
+const STRUCTURAL_KEYS = new Set(Object.keys(schema.shape));
+
+const SECRET_KEY = /^([a-z0-9-]+)\.([A-Z][A-Z0-9_]*)(\.preview)?$/;
+const DATABASE_URL_KEY = /^([a-z0-9-]+)\.databaseUrl$/;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Vercel reserves these names (https://vercel.com/docs/environment-variables/reserved-environment-variables). */
+const RESERVED_ENV = /^(VERCEL_|AWS_|NOW_)|^(AWS_REGION|AWS_DEFAULT_REGION|TZ|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
+
+function hasSecureLeaf(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) return true;
+  return Object.values(value as Record<string, unknown>).some(hasSecureLeaf);
+}
+
+function issuePath(p: PropertyKey[]): string {
+  return p.map((s) => String(s)).join(".");
+}
+
+/**
+ * Parses raw config entries (keys are full `namespace:name`) into a `StackConfig`, or throws one
+ * `ConfigError` listing every problem.
+ */
+export function parseStackConfig(stack: string, raw: Readonly<Record<string, RawEntry>>, options: ParseOptions = {}): StackConfig {
+  const problems: { key: string; message: string }[] = [];
+  const problem = (key: string, message: string) => problems.push({ key, message });
+  const catalog = catalogByName(options.catalog ?? CATALOG);
+  const k = (name: string) => `${NAMESPACE}:${name}`;
+
+  const structural: Record<string, unknown> = {};
+  const secretEntries: Record<string, RawEntry> = {};
+  for (const [fullKey, entry] of Object.entries(raw)) {
+    const colon = fullKey.indexOf(":");
+    const ns = colon < 0 ? NAMESPACE : fullKey.slice(0, colon);
+    const name = colon < 0 ? fullKey : fullKey.slice(colon + 1);
+    if (ns !== NAMESPACE) continue; // provider keys (vercel:apiToken, supabase:accessToken, ...) are not ours
+    if (STRUCTURAL_KEYS.has(name)) {
+      if (entry.secret || hasSecureLeaf(entry.value)) {
+        problem(
+          k(name),
+          hasSecureLeaf(entry.value)
+            ? "holds a secure: value inside a structured value, which makes the whole value secret; put each secret in its own top-level key (e.g. `pulumi config set --secret <app>.<KEY> ...`)"
+            : "must not be a secret (it is reviewed in plain text); set it with `pulumi config set` without --secret",
+        );
+        continue;
+      }
+      structural[name] = entry.value;
+    } else if (SECRET_KEY.test(name) || DATABASE_URL_KEY.test(name)) {
+      secretEntries[name] = entry;
+    } else {
+      problem(
+        k(name),
+        `unknown key in the ${NAMESPACE} namespace (a typo?); known keys: ${[...STRUCTURAL_KEYS].join(", ")}, <app>.<ENV_KEY>[.preview] and <database>.databaseUrl secrets`,
+      );
+    }
+  }
+
+  if (!("apps" in structural)) {
+    problem(k("apps"), "missing; list the apps this stack manages, e.g. `rollout-stack:apps: [chat-sessions]` (or [] for none)");
+    structural.apps = [];
+  }
+  const parsed = schema.safeParse(structural);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = k(issuePath(issue.path));
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) problem(`${where}.${key}`.replace(/\.$/, ""), "unknown key (a typo?)");
+      } else {
+        problem(where, issue.message);
+      }
+    }
+    throw new ConfigError(stack, problems);
+  }
+  const c = parsed.data;
+
+  // Apps: known to the catalog, listed once.
+  const apps: AppDecl[] = [];
+  c.apps.forEach((name, i) => {
+    const app = catalog.get(name);
+    if (!app) problem(`${k("apps")}[${i}]`, `"${name}" is not an app of the catalog (${[...catalog.keys()].join(", ")})`);
+    else if (apps.includes(app)) problem(`${k("apps")}[${i}]`, `"${name}" is listed twice`);
+    else apps.push(app);
+  });
+  const managed = new Map(apps.map((a) => [a.name, a]));
+  const featureOf = (key: string) => {
+    const [appName, featureName, ...rest] = key.split("/");
+    const app = managed.get(appName);
+    const feature = app?.features.find((f) => f.name === featureName);
+    return { app, appName, feature, extra: rest.length > 0 };
+  };
+
+  if (c.mode === "cloud" && apps.length > 0 && !c.vercelTeam) {
+    problem(k("vercelTeam"), "missing; set the Vercel team slug or ID that owns the projects (`pulumi config set vercelTeam acme`)");
+  }
+
+  // Phases: every feature of every managed app, each a rung of its ladder.
+  const phases: Record<string, string> = {};
+  const checkPhases = (which: "phases" | "previewPhases", given: Record<string, string | number>, out: Record<string, string>) => {
+    for (const [key, value] of Object.entries(given)) {
+      const where = `${k(which)}.${key}`;
+      const { app, appName, feature, extra } = featureOf(key);
+      if (!app || extra) {
+        problem(where, catalog.has(appName) && !extra ? `app "${appName}" is not in ${k("apps")}; add it there or remove this line` : `not an <app>/<feature> of this stack's apps`);
+        continue;
+      }
+      if (!feature) {
+        problem(where, `"${app.name}" has no feature "${key.split("/")[1]}" (features: ${app.features.map((f) => f.name).join(", ")})`);
+        continue;
+      }
+      const ladder = ladderOf(feature);
+      const rung = normalizeRungValue(value);
+      if (rung === undefined || !findRung(ladder, rung)) {
+        const hint = typeof value === "number" || /^\d+$/.test(String(value)) ? (Number(value) > 100 ? " (a percent is at most 100)" : "") : "";
+        problem(where, `${JSON.stringify(value)} is not a phase of this ladder (${rungNames(ladder).join(", ")})${hint}`);
+        continue;
+      }
+      out[key] = rung;
+    }
+  };
+  checkPhases("phases", c.phases, phases);
+  const previewPhases: Record<string, string> = {};
+  checkPhases("previewPhases", c.previewPhases, previewPhases);
+  if (c.mode === "cloud") {
+    for (const app of apps) {
+      for (const feature of app.features) {
+        const key = `${app.name}/${feature.name}`;
+        if (!(key in c.phases)) {
+          problem(`${k("phases")}.${key}`, `missing; every feature needs a phase, e.g. \`${key}: "${feature.rungs[0].name}"\` (rungs: ${feature.rungs.map((r) => r.name).join(", ")})`);
+        }
+      }
+    }
+  }
+
+  // Settings: declared `setting` env vars of managed apps, formats checked, defaults filled.
+  const settingDecl = (key: string): { app?: AppDecl; decl?: EnvVarDecl } => {
+    const [appName, envKey] = key.split("/");
+    const app = managed.get(appName);
+    return { app, decl: app?.env.find((e) => e.key === envKey && e.source.from === "setting") };
+  };
+  const checkSettings = (which: "settings" | "previewSettings", given: Record<string, string | number | boolean>, out: Record<string, string>) => {
+    for (const [key, value] of Object.entries(given)) {
+      const where = `${k(which)}.${key}`;
+      const { app, decl } = settingDecl(key);
+      if (!app) {
+        problem(where, `not an <app>/<KEY> of this stack's apps (${apps.map((a) => a.name).join(", ") || "none"})`);
+        continue;
+      }
+      if (!decl || decl.source.from !== "setting") {
+        const settings = app.env.filter((e) => e.source.from === "setting").map((e) => e.key);
+        const isSecret = app.env.some((e) => e.key === key.split("/")[1] && e.source.from === "secret");
+        problem(
+          where,
+          isSecret
+            ? `is a secret: remove it here and run \`pulumi config set --secret ${app.name}.${key.split("/")[1]} <value>\``
+            : `"${app.name}" has no setting "${key.split("/")[1]}" (settings: ${settings.join(", ") || "none"})`,
+        );
+        continue;
+      }
+      const text = String(value);
+      if (decl.source.format === "integer" && !/^[1-9][0-9]*$/.test(text)) {
+        problem(where, `${JSON.stringify(value)} is not a positive whole number`);
+        continue;
+      }
+      if (decl.source.format === "url" && !/^https?:\/\/[^\s]+$/.test(text)) {
+        problem(where, `${JSON.stringify(value)} is not an http(s) URL`);
+        continue;
+      }
+      out[key] = text;
+    }
+  };
+  const settings: Record<string, string> = {};
+  checkSettings("settings", c.settings, settings);
+  const previewSettings: Record<string, string> = {};
+  checkSettings("previewSettings", c.previewSettings, previewSettings);
+  if (c.mode === "cloud") {
+    for (const app of apps) {
+      for (const e of app.env) {
+        if (e.source.from !== "setting") continue;
+        const key = `${app.name}/${e.key}`;
+        if (key in settings) continue;
+        if (e.source.default !== undefined) settings[key] = e.source.default;
+        else if (!(key in c.settings)) problem(`${k("settings")}.${key}`, `missing; set it, e.g. \`${key}: <value>\` under ${k("settings")} (${e.description})`);
+      }
+    }
+  }
+
+  // Secrets: top-level keys, each a real secret, each one the catalog asks for.
+  const secrets: Record<string, SecretValue> = {};
+  const databases: Record<string, { projectRef?: string; url?: SecretValue }> = {};
+  const declaredDatabases = new Set(apps.flatMap((a) => (a.database ? [a.database.name] : [])));
+  for (const [name, entry] of Object.entries(secretEntries)) {
+    const where = k(name);
+    if (!entry.secret) {
+      problem(where, `is a secret but is stored in plain text: remove it from the stack file and run \`pulumi config set --secret ${name} <value>\` (then rotate the value: it was committed)`);
+      continue;
+    }
+    const text = entry.value === undefined ? undefined : String(entry.value);
+    const db = DATABASE_URL_KEY.exec(name);
+    if (db) {
+      if (!declaredDatabases.has(db[1])) {
+        problem(where, `no managed app declares database "${db[1]}" (databases: ${[...declaredDatabases].join(", ") || "none"})`);
+        continue;
+      }
+      databases[db[1]] = { ...databases[db[1]], url: new SecretValue(where, text) };
+      continue;
+    }
+    const [, appName, envKey] = SECRET_KEY.exec(name)!;
+    const app = managed.get(appName);
+    const decl = app?.env.find((e) => e.key === envKey);
+    if (!app || !decl || decl.source.from !== "secret") {
+      problem(where, app ? `"${appName}" declares no secret env var ${envKey} (secrets: ${app.env.filter((e) => e.source.from === "secret").map((e) => e.key).join(", ") || "none"})` : `"${appName}" is not in ${k("apps")}`);
+      continue;
+    }
+    secrets[name] = new SecretValue(where, text);
+  }
+  if (c.mode === "cloud") {
+    for (const app of apps) {
+      for (const e of app.env) {
+        const key = `${app.name}.${e.key}`;
+        if (e.source.from === "secret" && !(key in secrets)) {
+          if (options.requireSecrets) problem(k(key), `missing secret; run \`pulumi config set --secret ${key} <value> --stack ${stack}\` (or provide it from an ESC environment)`);
+          else secrets[key] = new SecretValue(k(key), undefined);
+        }
+      }
+    }
+  }
+  for (const [db, value] of Object.entries(c.databases)) {
+    if (!declaredDatabases.has(db)) {
+      problem(`${k("databases")}.${db}`, `no managed app declares database "${db}" (databases: ${[...declaredDatabases].join(", ") || "none"})`);
+      continue;
+    }
+    databases[db] = { ...databases[db], projectRef: value.projectRef };
+  }
+
+  // Imports and rotation: only for managed apps and their env keys.
+  const imports: Record<string, AppImports> = {};
+  for (const [appName, value] of Object.entries(c.imports)) {
+    const app = managed.get(appName);
+    if (!app) {
+      problem(`${k("imports")}.${appName}`, `"${appName}" is not in ${k("apps")}`);
+      continue;
+    }
+    const keys = new Set([...app.env.map((e) => e.key), ...app.features.flatMap((f) => f.delivery.map((d) => d.key))]);
+    for (const envKey of Object.keys(value.env)) {
+      const [bare, target, ...rest] = envKey.split(".");
+      if (!keys.has(bare) || rest.length > 0 || (target !== undefined && !["production", "preview", "development"].includes(target))) {
+        problem(`${k("imports")}.${appName}.env.${envKey}`, `not an env var of "${appName}" (write <KEY> or <KEY>.<target>)`);
+      }
+    }
+    imports[appName] = { project: value.project, env: { ...value.env } };
+  }
+  const cronSecretRotation: Record<string, number> = {};
+  for (const [appName, value] of Object.entries(c.cronSecretRotation)) {
+    const app = managed.get(appName);
+    if (!app?.env.some((e) => e.source.from === "cronSecret")) {
+      problem(`${k("cronSecretRotation")}.${appName}`, `"${appName}" is not a managed app with a CRON_SECRET`);
+      continue;
+    }
+    cronSecretRotation[appName] = Number(value);
+  }
+
+  for (const app of apps) {
+    for (const e of app.env) {
+      if (!ENV_KEY.test(e.key) || RESERVED_ENV.test(e.key)) problem(`catalog ${app.name}`, `env key ${e.key} is not allowed by Vercel`);
+    }
+  }
+
+  if (problems.length) throw new ConfigError(stack, problems);
+  return deepFreeze({
+    stack,
+    mode: c.mode,
+    apps,
+    vercel: { team: c.vercelTeam, plan: c.vercelPlan, productionBranch: c.productionBranch },
+    phases,
+    previewPhases,
+    settings,
+    previewSettings,
+    imports,
+    cronSecretRotation,
+    databases,
+    secrets,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof SecretValue) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The stack file's path: `stacks/Pulumi.<stack>.yaml` under the project root. */
+export function stackFilePath(stack: string, root = path.resolve(__dirname, "..")): string {
+  return path.join(root, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/** Raw entries from a stack YAML file's `config:` block (`secure:` values become unknown secrets). */
+export function rawEntriesFromYaml(text: string): Record<string, RawEntry> {
+  const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
+  const out: Record<string, RawEntry> = {};
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    const isSecure = value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+    out[key] = isSecure ? { value: undefined, secret: true } : { value, secret: false };
+  }
+  return out;
+}
+
+/** Reads and parses a stack file, as the CLIs and tests do (secrets are placeholders). */
+export function loadStackConfigFile(stack: string, options: ParseOptions & { file?: string } = {}): StackConfig {
+  const file = options.file ?? stackFilePath(stack);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(stack, [{ key: file, message: `no stack file; create it (pulumi stack init ${stack}) or check --stack` }]);
+  }
+  return parseStackConfig(stack, rawEntriesFromYaml(text), options);
+}
+
+/**
+ * Reads the running Pulumi program's config (the Pulumi program's entry point). Structured values
+ * arrive as JSON strings; secret keys come from the engine.
+ */
+export function loadPulumiStackConfig(options: ParseOptions = {}): StackConfig {
+  // Required lazily so that pure users of this module never load the Pulumi SDK.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  // isConfigSecret is exported by the runtime but not typed (@internal).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
+  const raw: Record<string, RawEntry> = {};
+  for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
+    raw[key] = { value: decodeConfigValue(text), secret: runtimeConfig.isConfigSecret(key) };
+  }
+  return parseStackConfig(pulumi.getStack(), raw, { requireSecrets: true, ...options });
+}
+
+/** Pulumi passes every value as a string; structured values and numbers are JSON. */
+export function decodeConfigValue(text: string): unknown {
+  const t = text.trim();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
