@@ -148,10 +148,6 @@ function hasSecureLeaf(value: unknown): boolean {
   return Object.values(value as Record<string, unknown>).some(hasSecureLeaf);
 }
 
-function issuePath(p: PropertyKey[]): string {
-  return p.map((s) => String(s)).join(".");
-}
-
 /**
  * Parses raw config entries (keys are full `namespace:name`) into a `StackConfig`, or throws one
  * `ConfigError` listing every problem.
@@ -194,19 +190,25 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     problem(k("apps"), "missing; list the apps this stack manages, e.g. `rollout-stack:apps: [chat-sessions]` (or [] for none)");
     structural.apps = [];
   }
-  const parsed = schema.safeParse(structural);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const where = k(issuePath(issue.path));
+  // Each key is checked on its own, so one malformed key does not hide the problems of the others.
+  const checked: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const result = (field as z.ZodType).safeParse(structural[name]);
+    if (result.success) {
+      checked[name] = result.data;
+      continue;
+    }
+    for (const issue of result.error.issues) {
+      const where = [k(name), ...issue.path.map(String)].join(".");
       if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) problem(`${where}.${key}`.replace(/\.$/, ""), "unknown key (a typo?)");
+        for (const key of issue.keys) problem(`${where}.${key}`, "unknown key (a typo?)");
       } else {
         problem(where, issue.message);
       }
     }
-    throw new ConfigError(stack, problems);
+    checked[name] = (field as z.ZodType).safeParse(undefined).data ?? (name === "apps" ? [] : undefined);
   }
-  const c = parsed.data;
+  const c = schema.parse(checked);
 
   // Apps: known to the catalog, listed once.
   const apps: AppDecl[] = [];

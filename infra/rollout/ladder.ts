@@ -97,7 +97,8 @@ export function percentValue(rung: Rung): string {
     case "off":
       return "0";
     case "percent":
-      return rung.cohorts.length ? `${rung.cohorts.join("+")}+${rung.percent}` : String(rung.percent);
+      // 100 covers everyone, cohorts included.
+      return rung.cohorts.length && rung.percent < 100 ? `${rung.cohorts.join("+")}+${rung.percent}` : String(rung.percent);
     case "cohort":
       return rung.cohorts.join("+");
     case "named":
