@@ -1,0 +1,40 @@
+/**
+ * The pack's policies, one factory per rule. Kept apart from `index.ts` (which starts the policy
+ * server) so tests and other packs can import the list without serving it.
+ */
+import type { Policies } from "@pulumi/policy";
+import { bucketsPrivate, type BucketRuleOptions } from "./rules/buckets";
+import { cronSecretFromRandomPassword, type CronSecretRuleOptions } from "./rules/cron-secret";
+import { cronsNeedCronSecret } from "./rules/crons";
+import { productionDeploymentsRetained } from "./rules/deployments";
+import { envVarsDeleteBeforeReplace, noPublicSecrets, secretEnvVarsSensitive, type SecretRuleOptions } from "./rules/env-vars";
+import type { RuleOptions } from "./rules/support";
+
+export { bucketsPrivate, cronSecretFromRandomPassword, cronsNeedCronSecret, productionDeploymentsRetained, envVarsDeleteBeforeReplace, noPublicSecrets, secretEnvVarsSensitive };
+export { TYPES, type RuleOptions } from "./rules/support";
+// The SDK types, re-exported so callers (the tests) use the same copy of @pulumi/policy as the rules.
+export type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+
+/** Per-rule options, keyed by policy name. */
+export interface RolloutPolicyOptions {
+  "cron-secret-from-random-password"?: CronSecretRuleOptions;
+  "secret-env-vars-sensitive"?: SecretRuleOptions;
+  "no-public-secrets"?: SecretRuleOptions;
+  "env-var-delete-before-replace"?: RuleOptions;
+  "production-deployment-retained"?: RuleOptions;
+  "buckets-private"?: BucketRuleOptions;
+  "crons-need-cron-secret"?: RuleOptions;
+}
+
+/** Every rule of the pack, each `mandatory` unless its options say otherwise. */
+export function rolloutPolicies(options: RolloutPolicyOptions = {}): Policies {
+  return [
+    cronSecretFromRandomPassword(options["cron-secret-from-random-password"]),
+    secretEnvVarsSensitive(options["secret-env-vars-sensitive"]),
+    noPublicSecrets(options["no-public-secrets"]),
+    envVarsDeleteBeforeReplace(options["env-var-delete-before-replace"]),
+    productionDeploymentsRetained(options["production-deployment-retained"]),
+    bucketsPrivate(options["buckets-private"]),
+    cronsNeedCronSecret(options["crons-need-cron-secret"]),
+  ];
+}

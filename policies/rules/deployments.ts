@@ -1,0 +1,27 @@
+/** Rules on Vercel deployments (`vercel.Deployment`). */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { type RuleOptions, TYPES, onTypes } from "./support";
+
+/**
+ * `production-deployment-retained`: a production deployment sets `deleteOnDestroy: false`
+ * explicitly. Every env change replaces the production `Deployment` resource (DESIGN.md, "an
+ * explicit redeploy"); with `deleteOnDestroy: true` each replacement would delete the previous
+ * deployment, the very one Instant Rollback needs. The provider retains by default today; the
+ * rule asks for the explicit `false` so a changed default cannot silently start deleting.
+ */
+export function productionDeploymentsRetained(options: RuleOptions = {}): ResourceValidationPolicy {
+  return {
+    name: "production-deployment-retained",
+    description: "Production deployments must set deleteOnDestroy: false (keep them for Instant Rollback).",
+    enforcementLevel: options.enforcementLevel ?? "mandatory",
+    severity: "high",
+    remediationSteps: "Set `deleteOnDestroy: false` on the production `vercel.Deployment`.",
+    validateResource: onTypes([TYPES.deployment], (args, report) => {
+      if (args.props.production !== true) return;
+      const deleteOnDestroy: unknown = args.props.deleteOnDestroy;
+      if (deleteOnDestroy === false) return;
+      const now = deleteOnDestroy === true ? "deleteOnDestroy is true" : "deleteOnDestroy is not set";
+      report(`production deployment ${args.name}: ${now}. Set deleteOnDestroy: false, or each redeploy deletes the deployment Instant Rollback returns to.`);
+    }),
+  };
+}
