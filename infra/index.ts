@@ -2,12 +2,21 @@
  * The Pulumi program: stack config → typed config → app declarations → components → resources.
  * Loaded by the Pulumi Node host through the project's ts-node (`Pulumi.yaml`).
  */
+import * as pulumi from "@pulumi/pulumi";
 import { loadPulumiStackConfig } from "./config";
+import { VercelApp, type VercelAppSummary } from "./vercel";
 
 const config = loadPulumiStackConfig();
+
+// Vercel: one component per managed app, none on the local stack (databases only).
+const vercelApps = config.mode === "cloud" ? config.apps.map((app) => new VercelApp(app.name, { app, config })) : [];
 
 /** What the stack manages, readable in `pulumi stack output` and in previews. */
 export const stack = config.stack;
 export const mode = config.mode;
 export const apps = config.apps.map((a) => a.name);
 export const phases = config.phases;
+/** Per app: project, rungs, production env (secrets masked), crons, and why production redeploys. */
+export const vercel: pulumi.Output<Record<string, VercelAppSummary>> = pulumi
+  .all(vercelApps.map((a) => a.summary))
+  .apply((summaries) => Object.fromEntries(vercelApps.map((a, i) => [a.plan.app, summaries[i]])));

@@ -1,0 +1,419 @@
+/**
+ * What a stack declares on Vercel for one app, decided before any resource exists. Pure: no Pulumi.
+ * The `VercelApp` component turns this plan into resources; the `rollout` and `plan` tools call the
+ * same functions to print what a move changes.
+ *
+ * Decisions (DESIGN.md "Environments", "Rollout delivery", "CRON_SECRET"):
+ * - `production` gets the stack's values and current rungs; `preview` follows production unless the
+ *   stack overrides it (`previewPhases`, `previewSettings`, an `<app>.<KEY>.preview` secret);
+ *   `development` gets production's values, but never a sensitive var (Vercel forbids it).
+ * - One env var resource per key and target set. Which targets share a resource is decided from the
+ *   declaration and the override *keys*, never by comparing values, so a phase move changes a value
+ *   in place and never renames or splits a resource.
+ * - Non-secret values are mirrored into the var's `comment` (Pulumi shows every env value as
+ *   `[secret]`; the comment lets a reviewer read the change). Comments name the source, not the rung,
+ *   so a move that leaves a value alone leaves its var alone.
+ * - The production deployment's `meta` holds one entry per production key (the value, or a keyed
+ *   digest for a secret) and a hash of them all: any production change, and only such a change,
+ *   replaces the deployment, and the preview diff names the keys.
+ */
+import * as crypto from "crypto";
+import type { AppDecl, CronDecl, Target } from "../apps/types";
+import { TARGETS } from "../apps/types";
+import { ConfigError, NAMESPACE, type StackConfig } from "../config";
+import { deliveredValues, deliversTo } from "../rollout/ladder";
+import { validateCrons } from "./crons";
+
+/** Where a var's value comes from. Secrets are references: the plan never holds a secret. */
+export type EnvValue =
+  | { kind: "plain"; value: string }
+  /** A stack secret, by its `StackConfig.secrets` key (`<app>.<KEY>` or `<app>.<KEY>.preview`). */
+  | { kind: "secret"; secretKey: string }
+  /** The app's generated CRON_SECRET (`random.RandomPassword`). */
+  | { kind: "cronSecret" };
+
+export type EnvOrigin =
+  | { kind: "setting"; key: string; override: boolean }
+  | { kind: "secret"; secretKey: string }
+  | { kind: "cronSecret"; rotation: number }
+  | { kind: "feature"; feature: string; rung: string; override: boolean };
+
+/** One `ProjectEnvironmentVariable`. */
+export interface EnvVarPlan {
+  key: string;
+  /**
+   * The resource's slot: `main` holds production (or the declared targets), `preview` a preview
+   * override. The resource name is `<app>-env-<KEY>` plus `-preview` for the override slot.
+   */
+  slot: "main" | "preview";
+  /** In Vercel's order: production, preview, development. */
+  targets: Target[];
+  sensitive: boolean;
+  value: EnvValue;
+  origin: EnvOrigin;
+  /** ≤ 1000 characters (Vercel's limit). */
+  comment: string;
+  /** Pulumi `import` ID from `rollout-stack:imports` (adopt an existing var). */
+  importId?: string;
+}
+
+export interface CronSecretPlan {
+  /** ≥ 32; letters and digits only (Vercel sends it verbatim in an Authorization header). */
+  length: number;
+  special: false;
+  /** Present from the start, so adding a rotation later does not change the input shape. */
+  keepers: { rotation: string };
+}
+
+export interface VercelAppPlan {
+  app: string;
+  stack: string;
+  project: {
+    name: string;
+    framework: string;
+    gitRepository: { type: string; repo: string; productionBranch: string };
+    /** `prod` projects cannot be deleted by dropping the app from the stack. */
+    protect: boolean;
+    importId?: string;
+  };
+  env: EnvVarPlan[];
+  /** KEY → value on the production target (what a production deployment is built with). */
+  production: Readonly<Record<string, EnvValue>>;
+  cronSecret?: CronSecretPlan;
+  /** `ProjectCrons` exists only where the app has both a CRON_SECRET and crons. */
+  crons: { enabled: boolean; jobs: readonly CronDecl[] };
+  /** Rung per feature on production, and on preview where the stack overrides it. */
+  rungs: { production: Readonly<Record<string, string>>; preview: Readonly<Record<string, string>> };
+  deployment: { ref: string };
+}
+
+/** A catalog declaration that cannot become valid Vercel resources (a code bug, not a config mistake). */
+export class AppDeclarationError extends Error {
+  constructor(
+    readonly app: string,
+    readonly problems: string[],
+  ) {
+    super(`app "${app}" cannot be planned for Vercel:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "AppDeclarationError";
+  }
+}
+
+export const MAX_COMMENT = 1000;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED_ENV = /^(VERCEL_|AWS_|NOW_)|^(AWS_REGION|AWS_DEFAULT_REGION|TZ|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
+/** Vercel project names: lowercase letters, digits, `.`, `_`, `-`; at most 100; no `---`. */
+const PROJECT_NAME = /^(?!.*---)[a-z0-9._-]{1,100}$/;
+const CRON_SECRET_LENGTH = 32;
+
+/** The Vercel project name a stack gives an app: `<app>` in `prod`, `<app>-<stack>` elsewhere. */
+export function projectName(app: string, stack: string): string {
+  return stack === "prod" ? app : `${app}-${stack}`;
+}
+
+function orderTargets(targets: Iterable<Target>): Target[] {
+  const set = new Set(targets);
+  return TARGETS.filter((t) => set.has(t));
+}
+
+/** Mirrors a non-secret value into a comment, shortening long values so the comment stays ≤ 1000. */
+export function mirrorValue(value: string): string {
+  const quoted = JSON.stringify(value);
+  if (quoted.length <= 700) return quoted;
+  return `${JSON.stringify(value.slice(0, 200))}… (${value.length} characters, sha256 ${sha256(value).slice(0, 16)})`;
+}
+
+function sha256(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+interface Candidate {
+  key: string;
+  declared: Target[];
+  sensitive: boolean;
+  source: string;
+  /** Value for the main slot (production's) and, when overridden, for the preview slot. */
+  main: { value: EnvValue; origin: EnvOrigin };
+  preview?: { value: EnvValue; origin: EnvOrigin };
+}
+
+/** Every env var of an app on a stack, with its values, targets, sensitivity and comments. */
+export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan[]; production: Record<string, EnvValue>; cronSecret?: CronSecretPlan } {
+  const problems: string[] = [];
+  const configProblems: { key: string; message: string }[] = [];
+  const candidates: Candidate[] = [];
+  const rotation = config.cronSecretRotation[app.name] ?? 0;
+  let cronSecret: CronSecretPlan | undefined;
+
+  for (const decl of app.env) {
+    const src = decl.source;
+    const sensitive = src.from === "setting" ? decl.sensitive : true;
+    if (src.from !== "setting" && !decl.sensitive) problems.push(`${decl.key}: a ${src.from === "secret" ? "secret" : "CRON_SECRET"} must be declared sensitive`);
+    const declared = orderTargets(decl.targets ?? (sensitive ? ["production", "preview"] : TARGETS));
+    if (sensitive && declared.includes("development")) {
+      problems.push(`${decl.key}: sensitive vars cannot target development (Vercel rejects them); drop "development" from its targets`);
+    }
+    const settingKey = `${app.name}/${decl.key}`;
+    if (src.from === "setting") {
+      const value = config.settings[settingKey];
+      if (value === undefined) {
+        configProblems.push({ key: `${NAMESPACE}:settings.${settingKey}`, message: `missing; set it under ${NAMESPACE}:settings (${decl.description})` });
+        continue;
+      }
+      const overridden = settingKey in config.previewSettings;
+      candidates.push({
+        key: decl.key,
+        declared,
+        sensitive,
+        source: `setting ${settingKey}`,
+        main: { value: { kind: "plain", value }, origin: { kind: "setting", key: settingKey, override: false } },
+        preview: overridden ? { value: { kind: "plain", value: config.previewSettings[settingKey] }, origin: { kind: "setting", key: settingKey, override: true } } : undefined,
+      });
+    } else if (src.from === "secret") {
+      const secretKey = `${app.name}.${decl.key}`;
+      const previewKey = `${secretKey}.preview`;
+      candidates.push({
+        key: decl.key,
+        declared,
+        sensitive,
+        source: `secret ${NAMESPACE}:${secretKey}`,
+        main: { value: { kind: "secret", secretKey }, origin: { kind: "secret", secretKey } },
+        preview: previewKey in config.secrets ? { value: { kind: "secret", secretKey: previewKey }, origin: { kind: "secret", secretKey: previewKey } } : undefined,
+      });
+    } else {
+      if (cronSecret) problems.push(`${decl.key}: an app has one generated CRON_SECRET`);
+      cronSecret = { length: CRON_SECRET_LENGTH, special: false, keepers: { rotation: String(rotation) } };
+      candidates.push({
+        key: decl.key,
+        declared,
+        sensitive,
+        source: "generated CRON_SECRET",
+        main: { value: { kind: "cronSecret" }, origin: { kind: "cronSecret", rotation } },
+      });
+    }
+  }
+
+  for (const feature of app.features) {
+    const featureKey = `${app.name}/${feature.name}`;
+    const rung = config.phases[featureKey];
+    if (rung === undefined) {
+      configProblems.push({ key: `${NAMESPACE}:phases.${featureKey}`, message: `missing; every feature needs a phase (rungs: ${feature.rungs.map((r) => r.name).join(", ")})` });
+      continue;
+    }
+    const previewRung = config.previewPhases[featureKey];
+    for (const d of feature.delivery) {
+      const declared = orderTargets(TARGETS.filter((t) => deliversTo(d, t)));
+      // Each target's value comes from the rung that applies to it; development follows production.
+      const mainTarget = declared.includes("production") ? "production" : declared[0];
+      const mainValue = deliveredValues(feature, rung, mainTarget)[d.key];
+      candidates.push({
+        key: d.key,
+        declared,
+        sensitive: false,
+        source: `feature ${featureKey}`,
+        main: { value: { kind: "plain", value: mainValue }, origin: { kind: "feature", feature: featureKey, rung, override: false } },
+        preview:
+          previewRung !== undefined && declared.includes("preview")
+            ? {
+                value: { kind: "plain", value: deliveredValues(feature, previewRung, "preview")[d.key] },
+                origin: { kind: "feature", feature: featureKey, rung: previewRung, override: true },
+              }
+            : undefined,
+      });
+    }
+  }
+
+  const sources = new Map<string, string>();
+  for (const c of candidates) {
+    if (!ENV_KEY.test(c.key) || RESERVED_ENV.test(c.key)) problems.push(`${c.key}: not a name Vercel accepts (letters, digits, _; not VERCEL_*, AWS_*, NOW_*)`);
+    const other = sources.get(c.key);
+    if (other) problems.push(`${c.key}: declared twice (${other} and ${c.source}); each key has one source`);
+    sources.set(c.key, c.source);
+    if (c.declared.length === 0) problems.push(`${c.key}: targets nothing`);
+  }
+  if (problems.length) throw new AppDeclarationError(app.name, problems);
+
+  const imports = config.imports[app.name]?.env ?? {};
+  const usedImports = new Set<string>();
+  const takeImport = (key: string, slot: EnvVarPlan["slot"], targets: Target[]): string | undefined => {
+    const names = slot === "main" ? [key, ...targets.map((t) => `${key}.${t}`)] : [`${key}.preview`];
+    const found = names.filter((n) => n in imports);
+    found.forEach((n) => usedImports.add(n));
+    if (found.length > 1) configProblems.push({ key: `${NAMESPACE}:imports.${app.name}.env`, message: `${found.join(" and ")} name the same var; keep one` });
+    return found.length ? imports[found[0]] : undefined;
+  };
+
+  const managed = `managed by rollout-stack (stack ${config.stack})`;
+  const commentFor = (value: EnvValue, origin: EnvOrigin): string => {
+    let text: string;
+    if (value.kind === "plain") {
+      const from =
+        origin.kind === "setting"
+          ? `${origin.override ? "previewSettings" : "settings"} ${origin.key}`
+          : origin.kind === "feature"
+            ? `feature ${origin.feature}${origin.override ? " (previewPhases)" : ""}`
+            : "config";
+      text = `${mirrorValue(value.value)} from ${from}; ${managed}`;
+    } else if (value.kind === "secret") {
+      text = `secret from stack config ${NAMESPACE}:${value.secretKey}; ${managed}`;
+    } else {
+      text = `generated CRON_SECRET (RandomPassword, rotation ${rotation}); ${managed}`;
+    }
+    return text.length <= MAX_COMMENT ? text : `${text.slice(0, MAX_COMMENT - 1)}…`;
+  };
+
+  const env: EnvVarPlan[] = [];
+  const production: Record<string, EnvValue> = {};
+  for (const c of candidates) {
+    const previewSplit = c.preview !== undefined && c.declared.includes("preview");
+    const mainTargets = c.declared.filter((t) => !(previewSplit && t === "preview"));
+    if (mainTargets.length) {
+      env.push({
+        key: c.key,
+        slot: "main",
+        targets: mainTargets,
+        sensitive: c.sensitive,
+        value: c.main.value,
+        origin: c.main.origin,
+        comment: commentFor(c.main.value, c.main.origin),
+        importId: takeImport(c.key, "main", mainTargets),
+      });
+    }
+    if (previewSplit) {
+      env.push({
+        key: c.key,
+        slot: "preview",
+        targets: ["preview"],
+        sensitive: c.sensitive,
+        value: c.preview!.value,
+        origin: c.preview!.origin,
+        comment: commentFor(c.preview!.value, c.preview!.origin),
+        importId: takeImport(c.key, "preview", ["preview"]),
+      });
+    }
+    if (c.declared.includes("production")) production[c.key] = c.main.value;
+  }
+  for (const name of Object.keys(imports)) {
+    if (!usedImports.has(name)) {
+      configProblems.push({
+        key: `${NAMESPACE}:imports.${app.name}.env.${name}`,
+        message: `no env var resource matches (vars: ${env.map((e) => (e.slot === "main" ? e.key : `${e.key}.preview`)).join(", ")}); a preview-only import needs a preview override`,
+      });
+    }
+  }
+  if (configProblems.length) throw new ConfigError(config.stack, configProblems);
+  return { env, production, cronSecret };
+}
+
+/** The whole Vercel side of one app on one stack. Throws `ConfigError`, `AppDeclarationError` or `CronDeclarationError`. */
+export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan {
+  const name = projectName(app.name, config.stack);
+  if (!PROJECT_NAME.test(name)) {
+    throw new ConfigError(config.stack, [{ key: `${NAMESPACE}:apps`, message: `Vercel project name "${name}" is not valid (lowercase letters, digits, . _ -; at most 100 characters; no ---)` }]);
+  }
+  const { env, production, cronSecret } = planAppEnv(app, config);
+  const jobs = validateCrons(app, config.vercel.plan);
+  const productionRungs: Record<string, string> = {};
+  const previewRungs: Record<string, string> = {};
+  for (const f of app.features) {
+    productionRungs[f.name] = config.phases[`${app.name}/${f.name}`];
+    const preview = config.previewPhases[`${app.name}/${f.name}`];
+    if (preview !== undefined) previewRungs[f.name] = preview;
+  }
+  return {
+    app: app.name,
+    stack: config.stack,
+    project: {
+      name,
+      framework: app.vercel.framework,
+      gitRepository: { ...app.vercel.gitRepository, productionBranch: config.vercel.productionBranch },
+      protect: config.stack === "prod",
+      importId: config.imports[app.name]?.project,
+    },
+    env,
+    production,
+    cronSecret,
+    // Without a CRON_SECRET anyone could call the cron routes: crons stay off (DESIGN "CRON_SECRET").
+    crons: { enabled: cronSecret !== undefined && jobs.length > 0, jobs },
+    rungs: { production: productionRungs, preview: previewRungs },
+    deployment: { ref: config.vercel.productionBranch },
+  };
+}
+
+/** Resource names (`<name>-env-<KEY>`, `-preview` for the override slot): part of the public contract. */
+export function envResourceName(componentName: string, v: Pick<EnvVarPlan, "key" | "slot">): string {
+  return `${componentName}-env-${v.key}${v.slot === "preview" ? "-preview" : ""}`;
+}
+
+/** Vercel deployment `meta` prefix for one production key. */
+export const META_ENV_PREFIX = "env.";
+/** Meta key of the hash over every production entry. */
+export const META_HASH_KEY = "envHash";
+/** Vercel keeps at most 100 meta entries per deployment; beyond 99 keys only the hash is kept. */
+export const MAX_META_ENTRIES = 100;
+const MAX_META_VALUE = 256;
+
+/**
+ * A keyed digest of a secret value: shows that a secret changed without exposing it, even when the
+ * secret has little entropy (the key is a generated per-app secret, kept in state).
+ */
+export function secretDigest(digestKey: string, envKey: string, value: string): string {
+  return crypto.createHmac("sha256", digestKey).update(`${envKey}\0${value}`).digest("hex").slice(0, 16);
+}
+
+/**
+ * The production deployment's `meta`: `env.<KEY>` → the value (non-secret) or `hmac:<digest>`
+ * (secret, from `secretDigests`), and `envHash` over all of them. Changes iff a production value changes.
+ */
+export function deploymentMeta(production: Readonly<Record<string, EnvValue>>, secretDigests: Readonly<Record<string, string>>): Record<string, string> {
+  const entries: [string, string][] = Object.keys(production)
+    .sort()
+    .map((key) => {
+      const v = production[key];
+      if (v.kind === "plain") {
+        return [key, v.value.length <= MAX_META_VALUE ? v.value : `sha256:${sha256(v.value).slice(0, 16)} (${v.value.length} characters)`];
+      }
+      const digest = secretDigests[key];
+      if (digest === undefined) throw new Error(`deploymentMeta: no digest for secret ${key}`);
+      return [key, `hmac:${digest}`];
+    });
+  const hash = sha256(JSON.stringify(entries)).slice(0, 16);
+  if (entries.length > MAX_META_ENTRIES - 1) return { [META_HASH_KEY]: hash, [`${META_ENV_PREFIX}count`]: String(entries.length) };
+  return { ...Object.fromEntries(entries.map(([k, v]) => [`${META_ENV_PREFIX}${k}`, v])), [META_HASH_KEY]: hash };
+}
+
+export interface RedeployReason {
+  /** True when the production deployment is replaced. */
+  redeploy: boolean;
+  /** Production keys whose value changed, was added or was removed. */
+  changed: { key: string; from?: string; to?: string; secret: boolean }[];
+  /** One line for a person: why a new production deployment is (or is not) built. */
+  text: string;
+}
+
+/** Why the production deployment is replaced, from the deployment meta before and after. */
+export function redeployReason(before: Readonly<Record<string, string>> | undefined, after: Readonly<Record<string, string>>): RedeployReason {
+  const keysOf = (m: Readonly<Record<string, string>>) => Object.keys(m).filter((k) => k.startsWith(META_ENV_PREFIX)).map((k) => k.slice(META_ENV_PREFIX.length));
+  const count = keysOf(after).length;
+  if (!before) {
+    return { redeploy: true, changed: [], text: `first production deployment (env ${after[META_HASH_KEY]}, ${count} keys)` };
+  }
+  if (before[META_HASH_KEY] === after[META_HASH_KEY]) {
+    return { redeploy: false, changed: [], text: `production env unchanged (${after[META_HASH_KEY]}): no new deployment` };
+  }
+  const keys = [...new Set([...keysOf(before), ...keysOf(after)])].sort();
+  const changed = keys
+    .filter((k) => before[META_ENV_PREFIX + k] !== after[META_ENV_PREFIX + k])
+    .map((k) => {
+      const from = before[META_ENV_PREFIX + k];
+      const to = after[META_ENV_PREFIX + k];
+      return { key: k, from, to, secret: [from, to].some((v) => v?.startsWith("hmac:")) };
+    });
+  const parts = changed.map((c) =>
+    c.secret ? `${c.key} (secret) ${c.from === undefined ? "added" : c.to === undefined ? "removed" : "changed"}` : `${c.key} ${c.from === undefined ? "(new)" : JSON.stringify(c.from)} → ${c.to === undefined ? "(removed)" : JSON.stringify(c.to)}`,
+  );
+  return {
+    redeploy: true,
+    changed,
+    text: parts.length ? `production env changed: ${parts.join("; ")}` : `production env changed (${before[META_HASH_KEY]} → ${after[META_HASH_KEY]})`,
+  };
+}
