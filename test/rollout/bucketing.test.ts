@@ -1,0 +1,175 @@
+import { describe, expect, it } from "vitest";
+import { CATALOG } from "../../infra/apps";
+import { ladderOf } from "../../infra/rollout/ladder";
+import { bucketingSql, quoteIdent } from "../../infra/rollout/bucketing-sql";
+import { bucket, inRollout, murmur3x86_32, parseShare, ShareError, utf8Bytes } from "../../infra/sdk/bucketing";
+import vectors from "../fixtures/bucketing-vectors.json";
+
+/** A small seeded PRNG (mulberry32), so the property tests are reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 100,000 IDs: half sequential (`user-<n>`, the worst case for weak hashes), half random UUIDs. */
+function sampleIds(n = 100_000): string[] {
+  const rand = prng(42);
+  const hex = (len: number) => Array.from({ length: len }, () => Math.floor(rand() * 16).toString(16)).join("");
+  return Array.from({ length: n }, (_, i) => (i % 2 ? `user-${i}` : `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`));
+}
+
+describe("bucketing spec: golden vectors (test/fixtures/bucketing-vectors.json)", () => {
+  it.each(vectors.murmur3)("murmur3_x86_32($input, seed $seed) = $hash (published reference)", ({ input, seed, hash }) => {
+    expect(murmur3x86_32(utf8Bytes(input), seed)).toBe(hash);
+  });
+
+  it.each(vectors.unleash)("bucket($feature, $id) = $bucket, as Unleash's client spec says", ({ feature, id, bucket: expected }) => {
+    expect(bucket(feature, id)).toBe(expected);
+  });
+
+  it("covers empty, non-ASCII and every tail length", () => {
+    const ids = vectors.buckets.map((v) => v.id);
+    expect(ids).toContain("");
+    expect(ids.some((id) => /[^\x00-\x7f]/.test(id))).toBe(true);
+    expect(new Set(ids.map((id) => utf8Bytes(`x:${id}`).length % 4))).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it.each(vectors.buckets.map((v) => [JSON.stringify(v.feature), JSON.stringify(v.id).slice(0, 40), v] as const))(
+    "bucket(%s, %s)",
+    (_f, _i, v) => {
+      expect(murmur3x86_32(utf8Bytes(`${v.feature}:${v.id}`))).toBe(v.hash);
+      expect(bucket(v.feature, v.id)).toBe(v.bucket);
+    },
+  );
+
+  it.each(vectors.shares)("inRollout($feature, $id, $share, $cohorts) = $in", ({ feature, id, share, cohorts, in: expected }) => {
+    expect(inRollout(feature, id, share, { cohorts })).toBe(expected);
+  });
+});
+
+describe("utf8Bytes", () => {
+  it.each(["", "ascii", "éàü", "日本語", "😀👍🏽", "e\u0301", "a\ud800b", "\udc00x\ud83d"])("matches TextEncoder for %j", (s) => {
+    expect(Array.from(utf8Bytes(s))).toEqual(Array.from(new TextEncoder().encode(s)));
+  });
+});
+
+describe("parseShare", () => {
+  it.each([
+    ["0", { percent: 0, cohorts: [] }],
+    ["10", { percent: 10, cohorts: [] }],
+    ["100", { percent: 100, cohorts: [] }],
+    ["beta", { percent: 0, cohorts: ["beta"] }],
+    ["beta+25", { percent: 25, cohorts: ["beta"] }],
+    ["beta+staff+50", { percent: 50, cohorts: ["beta", "staff"] }],
+  ])("%s", (share, parsed) => {
+    expect(parseShare(share)).toEqual(parsed);
+  });
+
+  it.each([
+    ["", "empty"],
+    ["101", "neither a percent"],
+    ["10+20", "two percents"],
+    ["Beta", "neither a percent"],
+    ["beta+", "neither a percent"],
+    ["05", "neither a percent"],
+    [" 10", "neither a percent"],
+  ])("refuses %j (%s)", (share, why) => {
+    expect(() => parseShare(share)).toThrow(ShareError);
+    expect(() => parseShare(share)).toThrow(why);
+  });
+});
+
+describe("bucketing properties over 100,000 IDs", () => {
+  const ids = sampleIds();
+  const percents = [...new Set(CATALOG.flatMap((a) => a.features.flatMap((f) => ladderOf(f).rungs.flatMap((r) => (r.kind === "percent" ? [r.percent] : [])))))].sort(
+    (a, b) => a - b,
+  );
+  const features = CATALOG.flatMap((a) => a.features.map((f) => `${a.name}/${f.name}`));
+  const bucketsOf = new Map(features.map((f) => [f, ids.map((id) => bucket(f, id))]));
+  const cohort = (feature: string, share: string, cohorts: (id: string) => string[] = () => []) =>
+    new Set(ids.filter((id) => inRollout(feature, id, share, { cohorts: cohorts(id) })));
+
+  it("every percent of every seed ladder is covered", () => {
+    expect(percents).toEqual([5, 10, 20, 25, 50, 100]);
+  });
+
+  it.each(features)("%s: each rung's share is within 1 point of its percent, buckets 1..100", (feature) => {
+    const buckets = bucketsOf.get(feature)!;
+    expect(Math.min(...buckets)).toBe(1);
+    expect(Math.max(...buckets)).toBe(100);
+    for (const p of percents) {
+      const share = (100 * buckets.filter((b) => b <= p).length) / ids.length;
+      expect(Math.abs(share - p), `${feature} at ${p}%: ${share}%`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("raising a percent only adds users; lowering only removes them", () => {
+    const rand = prng(7);
+    for (let trial = 0; trial < 10; trial++) {
+      const feature = features[Math.floor(rand() * features.length)];
+      const low = Math.floor(rand() * 100);
+      const high = low + 1 + Math.floor(rand() * (100 - low));
+      const small = cohort(feature, String(low));
+      const big = cohort(feature, String(high));
+      // Raising low → high loses nobody; lowering high → low only removes (nobody new appears).
+      expect([...small].filter((id) => !big.has(id)), `${feature}: ${low} → ${high}`).toEqual([]);
+      expect(big.size).toBeGreaterThanOrEqual(small.size);
+    }
+  });
+
+  it("a rollback restores exactly the earlier cohort (10 → 50 → 10)", () => {
+    const feature = "metadata-context/enhanced-context";
+    const before = [...cohort(feature, "10")];
+    const during = cohort(feature, "50");
+    const after = [...cohort(feature, "10")];
+    expect(after).toEqual(before);
+    expect(during.size).toBeGreaterThan(before.length);
+  });
+
+  it("beta+25 is exactly beta ∪ 25% of everyone; beta alone is the beta cohort", () => {
+    const feature = "analy-ticket/advanced";
+    const isBeta = (id: string) => (bucket("beta-membership", id) <= 3 ? ["beta"] : []);
+    const beta = cohort(feature, "beta", isBeta);
+    const union = cohort(feature, "beta+25", isBeta);
+    const quarter = cohort(feature, "25");
+    expect([...beta].every((id) => isBeta(id).length === 1)).toBe(true);
+    expect(beta.size).toBeGreaterThan(2000);
+    expect(union).toEqual(new Set([...beta, ...quarter]));
+  });
+
+  it("different features draw independent cohorts (10% ∩ 10% ≈ 1%)", () => {
+    const a = cohort(features[0], "10");
+    const b = cohort(features[1], "10");
+    const both = [...a].filter((id) => b.has(id)).length;
+    expect(Math.abs((100 * both) / ids.length - 1)).toBeLessThan(0.3);
+  });
+});
+
+describe("bucketingSql", () => {
+  it("installs into a non-exposed schema, revokes PUBLIC and grants explicitly", () => {
+    const sql = bucketingSql({ schema: "rollout", grantTo: ["authenticated", "service_role"] });
+    expect(sql).toContain('create schema if not exists "rollout";');
+    expect(sql).toContain(
+      'revoke all on function "rollout".murmur3_32(bytea, bigint), "rollout".bucket(text, text), "rollout".in_rollout(text, text, text, text[]) from public;',
+    );
+    expect(sql).toContain('grant usage on schema "rollout" to "authenticated", "service_role";');
+    expect(sql).toContain(
+      'grant execute on function "rollout".murmur3_32(bytea, bigint), "rollout".bucket(text, text), "rollout".in_rollout(text, text, text, text[]) to "authenticated", "service_role";',
+    );
+    expect(sql).not.toMatch(/grant[^;]*to public/i);
+    expect(sql.match(/set search_path = ''/g)).toHaveLength(3);
+  });
+
+  it("quotes identifiers and grants nothing when asked for no roles", () => {
+    expect(quoteIdent('we"ird')).toBe('"we""ird"');
+    expect(() => quoteIdent("")).toThrow("invalid SQL identifier");
+    const sql = bucketingSql({ schema: 'my "flags"', grantTo: [] });
+    expect(sql).toContain('create schema if not exists "my ""flags""";');
+    expect(sql).not.toMatch(/^grant /m);
+  });
+});
