@@ -110,6 +110,7 @@ export function cronsBlock(app: Pick<AppDecl, "crons">): { path: string; schedul
 export class VercelJsonError extends Error {}
 
 interface JsonLayout {
+  /** Spaces per level, or a tab. */
   indent: string | number;
   newline: string;
   trailingNewline: boolean;
@@ -135,27 +136,108 @@ export function parseVercelJson(text: string | undefined, file = "vercel.json"):
   return value as Record<string, unknown>;
 }
 
+/** A top-level member of a JSON object, by character offsets into the text. */
+interface Member {
+  key: string;
+  /** Offset of the key's opening quote. */
+  start: number;
+  valueStart: number;
+  /** Offset just past the value. */
+  valueEnd: number;
+}
+
+/** The top-level members of a JSON object text that `JSON.parse` accepted. */
+function topLevelMembers(text: string): { members: Member[]; open: number; close: number } {
+  const members: Member[] = [];
+  let depth = 0;
+  let open = -1;
+  let close = -1;
+  let pendingKey: { key: string; start: number } | undefined;
+  let current: Member | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      const begin = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      if (depth === 1 && !current && !pendingKey) pendingKey = { key: JSON.parse(text.slice(begin, i + 1)), start: begin };
+      continue;
+    }
+    if (ch === "{" || ch === "[") {
+      if (depth === 0) open = i;
+      depth++;
+    } else if (ch === "}" || ch === "]") {
+      depth--;
+      if (depth === 0) {
+        close = i;
+        if (current) current.valueEnd = lastNonSpace(text, i) + 1;
+      }
+    } else if (ch === ":" && depth === 1 && pendingKey) {
+      let v = i + 1;
+      while (/\s/.test(text[v])) v++;
+      current = { key: pendingKey.key, start: pendingKey.start, valueStart: v, valueEnd: -1 };
+      members.push(current);
+      pendingKey = undefined;
+    } else if (ch === "," && depth === 1 && current) {
+      current.valueEnd = lastNonSpace(text, i) + 1;
+      current = undefined;
+    }
+  }
+  return { members, open, close };
+}
+
+function lastNonSpace(text: string, before: number): number {
+  let i = before - 1;
+  while (i >= 0 && /\s/.test(text[i])) i--;
+  return i;
+}
+
+/** The indentation of the line holding `offset`. */
+function lineIndent(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(lineStart))![0];
+}
+
 /**
- * `vercel.json` text with the declared `crons` block, every other key kept in place (a new `crons` key
- * goes last; an app with no crons loses the key). Indentation and the trailing newline are kept.
+ * `vercel.json` text with the declared `crons` block. Only the `crons` member is touched: every other
+ * key keeps its place and its formatting; a new `crons` member goes last; an app with no crons loses
+ * the member. A missing or empty file becomes `{ "crons": [...] }`.
  */
 export function withCrons(text: string | undefined, app: Pick<AppDecl, "crons">, file = "vercel.json"): string {
   const doc = parseVercelJson(text, file);
   const block = cronsBlock(app);
-  const out: Record<string, unknown> = {};
-  let placed = false;
-  for (const [k, v] of Object.entries(doc)) {
-    if (k === "crons") {
-      if (block.length) out.crons = block;
-      placed = true;
-    } else {
-      out[k] = v;
-    }
-  }
-  if (!placed && block.length) out.crons = block;
   const layout = layoutOf(text ?? "");
-  const body = JSON.stringify(out, null, layout.indent).replace(/\n/g, layout.newline);
-  return layout.trailingNewline ? body + layout.newline : body;
+  const nl = layout.newline;
+  if (text === undefined || text.trim() === "") {
+    if (!block.length) return `{}${nl}`;
+    return JSON.stringify({ crons: block }, null, layout.indent).replace(/\n/g, nl) + nl;
+  }
+  const unit = typeof layout.indent === "number" ? " ".repeat(layout.indent) : layout.indent;
+  const { members, open, close } = topLevelMembers(text);
+  const existing = members.find((m) => m.key === "crons");
+  const render = (baseIndent: string) =>
+    JSON.stringify(block, null, layout.indent)
+      .split("\n")
+      .map((line, i) => (i === 0 ? line : baseIndent + line))
+      .join(nl);
+  if (existing) {
+    if (block.length) {
+      return text.slice(0, existing.valueStart) + render(lineIndent(text, existing.start)) + text.slice(existing.valueEnd);
+    }
+    // Remove the member with one separating comma.
+    const index = members.indexOf(existing);
+    if (members.length === 1) return text.slice(0, open + 1) + text.slice(close);
+    if (index < members.length - 1) return text.slice(0, existing.start) + text.slice(members[index + 1].start);
+    return text.slice(0, members[index - 1].valueEnd) + text.slice(existing.valueEnd);
+  }
+  if (!block.length || "crons" in doc) return text;
+  if (members.length === 0) {
+    return text.slice(0, open + 1) + `${nl}${unit}"crons": ${render(unit)}${nl}` + text.slice(close);
+  }
+  const last = members[members.length - 1];
+  const indent = lineIndent(text, last.start);
+  const sameLine = !text.slice(open, last.start).includes("\n");
+  const sep = sameLine ? " " : `${nl}${indent}`;
+  return text.slice(0, last.valueEnd) + `,${sep}"crons": ${sameLine ? JSON.stringify(block) : render(indent)}` + text.slice(last.valueEnd);
 }
 
 /** The crons a `vercel.json` declares, normalised for comparison (`[]` when absent). */
@@ -185,10 +267,10 @@ export function lineDiff(a: readonly string[], b: readonly string[]): string[] {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       out.push(`  ${a[i++]}`);
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push(`+ ${b[j++]}`);
-    } else {
+    } else if (i < a.length && (j === b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
       out.push(`- ${a[i++]}`);
+    } else {
+      out.push(`+ ${b[j++]}`);
     }
   }
   return out;
