@@ -1,0 +1,376 @@
+/**
+ * The whole program, rendered for every real stack file under strict mocks, with resource options
+ * recorded: what each stack declares on Vercel, the provider rules only Vercel would enforce, and the
+ * minimal diff of every seed move.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { catalogByName } from "../../infra/apps";
+import { loadStackConfigFile } from "../../infra/config";
+import { deliveredValues } from "../../infra/rollout/ladder";
+import { redeployReason } from "../../infra/vercel/env-plan";
+import { scheduleProblems } from "../../infra/vercel/crons";
+import { diffRenders, fakeSecret, withConfig, type RecordedResource, type Render } from "../support/pulumi";
+import { realStackConfig, renderStack, STACKS } from "./render";
+
+const T = {
+  project: "vercel:index/project:Project",
+  env: "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
+  deployment: "vercel:index/deployment:Deployment",
+  crons: "vercel:index/projectCrons:ProjectCrons",
+  password: "random:index/randomPassword:RandomPassword",
+  app: "rollout-stack:vercel:App",
+};
+const catalog = catalogByName();
+const renders: Record<string, Render> = {};
+
+beforeAll(async () => {
+  for (const stack of STACKS) renders[stack] = await renderStack(stack);
+});
+
+const cloudStacks = ["dev", "staging", "prod"] as const;
+
+describe("the local stack", () => {
+  it("has no Vercel resources at all", () => {
+    const r = renders.local;
+    expect(r.resources.filter((x) => x.type.startsWith("vercel:") || x.type === T.app || x.type === T.password)).toEqual([]);
+    expect(r.outputs.vercel).toEqual({});
+    expect(r.outputs.mode).toBe("local");
+  });
+});
+
+describe.each(cloudStacks)("stack %s", (stack) => {
+  const config = loadStackConfigFile(stack);
+  const r = () => renders[stack];
+  const envOf = (appName: string) => r().ofType(T.env).filter((e) => e.name.startsWith(`${appName}-env-`));
+
+  it("has one project per managed app, named for the stack, protected only in prod, built from the production branch", () => {
+    const projects = r().ofType(T.project);
+    expect(projects.map((p) => p.inputs.name).sort()).toEqual(config.apps.map((a) => (stack === "prod" ? a.name : `${a.name}-${stack}`)).sort());
+    for (const p of projects) {
+      const a = catalog.get(p.name.replace(/-project$/, ""))!;
+      expect(p.inputs).toEqual({
+        name: stack === "prod" ? a.name : `${a.name}-${stack}`,
+        framework: "nextjs",
+        gitRepository: { type: a.vercel.gitRepository.type, repo: a.vercel.gitRepository.repo, productionBranch: "main" },
+      });
+      expect(p.opts.protect).toBe(stack === "prod" ? true : false);
+      expect(p.opts.parent).toBe(r().get(T.app, a.name).urn);
+      expect(p.opts.importId).toBe("");
+    }
+  });
+
+  it("declares every env var with its key, value, targets, sensitivity and comment", () => {
+    for (const a of config.apps) {
+      const vars = envOf(a.name);
+      const projectId = r().get(T.project, `${a.name}-project`).id;
+      const expected = new Map<string, { value: string; targets: string[]; sensitive: boolean; comment: RegExp }>();
+      for (const e of a.env) {
+        if (e.source.from === "setting") {
+          const value = config.settings[`${a.name}/${e.key}`];
+          const preview = config.previewSettings[`${a.name}/${e.key}`];
+          expected.set(`${a.name}-env-${e.key}`, {
+            value,
+            targets: preview === undefined ? ["production", "preview", "development"] : ["production", "development"],
+            sensitive: false,
+            comment: new RegExp(`^${JSON.stringify(JSON.stringify(value)).slice(1, -1).replace(/[.?*+()[\]]/g, "\\$&")} from settings ${a.name}/${e.key}; managed by rollout-stack \\(stack ${stack}\\)$`),
+          });
+          if (preview !== undefined) {
+            expected.set(`${a.name}-env-${e.key}-preview`, { value: preview, targets: ["preview"], sensitive: false, comment: /from previewSettings/ });
+          }
+        } else if (e.source.from === "secret") {
+          expected.set(`${a.name}-env-${e.key}`, {
+            value: fakeSecret(`rollout-stack:${a.name}.${e.key}`),
+            targets: ["production", "preview"],
+            sensitive: true,
+            comment: new RegExp(`^secret from stack config rollout-stack:${a.name}\\.${e.key}; managed by rollout-stack`),
+          });
+        } else {
+          const password = r().get(T.password, `${a.name}-cron-secret`);
+          expected.set(`${a.name}-env-${e.key}`, { value: password.state.result, targets: ["production", "preview"], sensitive: true, comment: /^generated CRON_SECRET \(RandomPassword, rotation 0\)/ });
+        }
+      }
+      for (const f of a.features) {
+        const rung = config.phases[`${a.name}/${f.name}`];
+        for (const [key, value] of Object.entries(deliveredValues(f, rung, "production"))) {
+          expected.set(`${a.name}-env-${key}`, {
+            value,
+            targets: ["production", "preview", "development"],
+            sensitive: false,
+            comment: new RegExp(`^"${value}" from feature ${a.name}/${f.name}; managed by rollout-stack \\(stack ${stack}\\)$`),
+          });
+        }
+      }
+      expect(vars.map((v) => v.name).sort()).toEqual([...expected.keys()].sort());
+      for (const v of vars) {
+        const want = expected.get(v.name)!;
+        expect({ name: v.name, value: v.inputs.value, targets: v.inputs.targets, sensitive: v.inputs.sensitive }).toEqual({
+          name: v.name,
+          value: want.value,
+          targets: want.targets,
+          sensitive: want.sensitive,
+        });
+        expect(v.inputs.comment).toMatch(want.comment);
+        expect(v.inputs.key).toBe(v.name.replace(`${a.name}-env-`, "").replace(/-preview$/, ""));
+        expect(v.inputs.projectId).toBe(projectId);
+        // Pulumi always treats env values as secret; the SDK wraps them.
+        expect(v.secretInputs).toContain("value");
+        expect(v.opts.deleteBeforeReplace).toBe(true);
+        expect(v.rawOpts.deleteBeforeReplace).toBe(true);
+        expect(v.opts.parent).toBe(r().get(T.app, a.name).urn);
+      }
+    }
+  });
+
+  it("generates CRON_SECRET from a RandomPassword (32, no special characters, rotation keeper), only for apps with one", () => {
+    const passwords = r().ofType(T.password).filter((p) => p.name.endsWith("-cron-secret"));
+    expect(passwords.map((p) => p.name)).toEqual(config.apps.some((a) => a.name === "chat-sessions") ? ["chat-sessions-cron-secret"] : []);
+    for (const p of passwords) {
+      expect(p.inputs).toEqual({ length: 32, special: false, keepers: { rotation: "0" } });
+      expect(p.urn).toBe(`urn:pulumi:${stack}::rollout-stack::rollout-stack:vercel:App$random:index/randomPassword:RandomPassword::chat-sessions-cron-secret`);
+      expect(p.state.result).toMatch(/^[A-Za-z0-9]{32}$/);
+    }
+  });
+
+  it("creates one production deployment per app: the production branch, kept on destroy, after every production var", () => {
+    for (const a of config.apps) {
+      const d = r().get(T.deployment, `${a.name}-production`);
+      expect(d.inputs).toMatchObject({ ref: "main", production: true, deleteOnDestroy: false, projectId: r().get(T.project, `${a.name}-project`).id });
+      const productionVars = envOf(a.name).filter((v) => v.inputs.targets.includes("production"));
+      const previewOnly = envOf(a.name).filter((v) => !v.inputs.targets.includes("production"));
+      for (const v of productionVars) expect(d.opts.dependsOn).toContain(v.urn);
+      for (const v of previewOnly) expect(d.opts.dependsOn).not.toContain(v.urn);
+      expect(d.rawOpts.dependsOn).toHaveLength(productionVars.length);
+      // Meta: one entry per production key, the value when not secret, a digest otherwise; not a secret itself.
+      const meta = d.inputs.meta as Record<string, string>;
+      expect(d.secretInputs).not.toContain("meta");
+      expect(Object.keys(meta).sort()).toEqual([...productionVars.map((v) => `env.${v.inputs.key}`), "envHash"].sort());
+      for (const v of productionVars) {
+        expect(meta[`env.${v.inputs.key}`]).toEqual(v.inputs.sensitive ? expect.stringMatching(/^hmac:[0-9a-f]{16}$/) : v.inputs.value);
+      }
+      expect(meta.envHash).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  it("enables crons only where a CRON_SECRET exists, after the CRON_SECRET var", () => {
+    const crons = r().ofType(T.crons);
+    expect(crons.map((c) => c.name)).toEqual(["chat-sessions-crons"]);
+    expect(crons[0].inputs).toEqual({ enabled: true, projectId: r().get(T.project, "chat-sessions-project").id });
+    expect(crons[0].opts.dependsOn).toContain(r().get(T.env, "chat-sessions-env-CRON_SECRET").urn);
+  });
+
+  it("passes the provider rules only Vercel would enforce", () => {
+    for (const v of r().ofType(T.env)) {
+      if (v.inputs.sensitive) expect(v.inputs.targets, v.name).not.toContain("development");
+      expect(v.inputs.comment.length, v.name).toBeLessThanOrEqual(1000);
+      expect(v.inputs.key).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+      expect(v.inputs.key).not.toMatch(/^(VERCEL_|AWS_|NOW_)/);
+    }
+    // One var per key and target: no two vars of a project share a (key, target).
+    for (const a of config.apps) {
+      const seen = new Set<string>();
+      for (const v of envOf(a.name)) {
+        for (const t of v.inputs.targets) {
+          expect(seen.has(`${v.inputs.key}/${t}`), `${a.name} ${v.inputs.key}/${t}`).toBe(false);
+          seen.add(`${v.inputs.key}/${t}`);
+        }
+      }
+    }
+    for (const a of config.apps) {
+      expect(a.crons.length).toBeLessThanOrEqual(100);
+      for (const c of a.crons) expect(scheduleProblems(c.schedule, config.vercel.plan)).toEqual([]);
+      expect(Object.keys(r().get(T.deployment, `${a.name}-production`).inputs.meta).length).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it("exports a readable summary with secrets masked", () => {
+    const out = r().outputs.vercel as Record<string, any>;
+    expect(Object.keys(out).sort()).toEqual(config.apps.map((a) => a.name).sort());
+    for (const a of config.apps) {
+      const s = out[a.name];
+      expect(s.project).toBe(stack === "prod" ? a.name : `${a.name}-${stack}`);
+      expect(s.rungs).toEqual(Object.fromEntries(a.features.map((f) => [f.name, config.phases[`${a.name}/${f.name}`]])));
+      const d = r().get(T.deployment, `${a.name}-production`);
+      expect(s.deployment.envHash).toBe(d.inputs.meta.envHash);
+      expect(s.deployment.meta).toEqual(d.inputs.meta);
+      expect(s.deployment.reason).toContain(d.inputs.meta.envHash);
+      for (const [key, value] of Object.entries(s.env as Record<string, string>)) {
+        const v = r().get(T.env, `${a.name}-env-${key}`);
+        expect(value).toBe(v.inputs.sensitive ? "[secret]" : v.inputs.value);
+      }
+      expect(s.crons).toEqual({ enabled: a.name === "chat-sessions", jobs: a.crons });
+    }
+    const text = JSON.stringify(r().outputs);
+    expect(text).not.toContain("fake-secret-");
+    for (const p of r().ofType(T.password)) expect(text).not.toContain(p.state.result);
+    expect(r().secretOutputs).toEqual([]);
+  });
+});
+
+describe("the CRON_SECRET across stacks", () => {
+  it("has the same logical name, parent type and inputs on every stack (only the stack part of the URN differs)", () => {
+    const passwords = cloudStacks.map((s) => renders[s].get(T.password, "chat-sessions-cron-secret"));
+    expect(new Set(passwords.map((p) => p.urn.replace(/^urn:pulumi:[^:]+::/, ""))).size).toBe(1);
+    expect(new Set(passwords.map((p) => JSON.stringify(p.inputs))).size).toBe(1);
+  });
+});
+
+/** The seed moves, each as a one-line change to the prod stack file. */
+const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<typeof realStackConfig>) => ReturnType<typeof realStackConfig>; keys: string[]; reason: string }[] = [
+  {
+    name: "flag on (multi-thread chat off → on)",
+    app: "health-companion",
+    key: "rollout-stack:phases",
+    change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "health-companion/multi-thread-chat": "on" })),
+    keys: ["NEXT_PUBLIC_MULTI_THREAD_CHAT"],
+    reason: 'production env changed: NEXT_PUBLIC_MULTI_THREAD_CHAT "false" → "true"',
+  },
+  {
+    name: "10 → 50 (metadata context)",
+    app: "metadata-context",
+    key: "rollout-stack:phases",
+    change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "metadata-context/enhanced-context": 50 })),
+    keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE"],
+    reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "50"',
+  },
+  {
+    name: "dry-run → live (cleanup cron)",
+    app: "chat-sessions",
+    key: "rollout-stack:phases",
+    change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "chat-sessions/cleanup": "live" })),
+    keys: ["SESSION_CLEANUP_DRY_RUN"],
+    reason: 'production env changed: SESSION_CLEANUP_DRY_RUN "true" → "false"',
+  },
+  {
+    name: "kill back to off (metadata context 10 → off)",
+    app: "metadata-context",
+    key: "rollout-stack:phases",
+    change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "metadata-context/enhanced-context": "off" })),
+    keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE", "USE_ENHANCED_METADATA_CONTEXT"],
+    reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "0"; USE_ENHANCED_METADATA_CONTEXT "true" → "false"',
+  },
+  {
+    name: "threshold 24 → 12 (seed 000-15)",
+    app: "chat-sessions",
+    key: "rollout-stack:settings",
+    change: (c) => withConfig(c, "rollout-stack:settings", (s) => ({ ...s, "chat-sessions/SESSION_CLEANUP_THRESHOLD_HOURS": "12" })),
+    keys: ["SESSION_CLEANUP_THRESHOLD_HOURS"],
+    reason: 'production env changed: SESSION_CLEANUP_THRESHOLD_HOURS "24" → "12"',
+  },
+];
+
+describe.each(MOVES)("move on prod: $name", (move) => {
+  let before: Render;
+  let after: Render;
+  beforeAll(async () => {
+    before = renders.prod;
+    after = await renderStack("prod", move.change(realStackConfig("prod")));
+  });
+
+  it("changes exactly the moved env var(s) and the app's deployment, nothing else", () => {
+    const d = diffRenders(before, after);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.optionsChanged).toEqual({});
+    const urn = (type: string, name: string) => before.get(type, name).urn;
+    const expected: Record<string, string[]> = { [urn(T.deployment, `${move.app}-production`)]: ["meta"] };
+    for (const key of move.keys) expected[urn(T.env, `${move.app}-env-${key}`)] = ["comment", "value"];
+    expect(d.changed).toEqual(expected);
+  });
+
+  it("keeps the CRON_SECRET's URN and inputs", () => {
+    const a = before.get(T.password, "chat-sessions-cron-secret");
+    const b = after.get(T.password, "chat-sessions-cron-secret");
+    expect(b.urn).toBe(a.urn);
+    expect(b.inputs).toEqual(a.inputs);
+    expect(b.state.result).toBe(a.state.result);
+  });
+
+  it("says why production redeploys", () => {
+    const metaOf = (r: Render) => r.get(T.deployment, `${move.app}-production`).inputs.meta;
+    expect(redeployReason(metaOf(before), metaOf(after)).text).toBe(move.reason);
+    expect(after.outputs.vercel[move.app].deployment.envHash).not.toBe(before.outputs.vercel[move.app].deployment.envHash);
+  });
+});
+
+describe("changes that are not production moves", () => {
+  it("a preview-only phase adds the preview var, narrows the main var, and does not redeploy production", async () => {
+    const after = await renderStack("prod", withConfig(realStackConfig("prod"), "rollout-stack:previewPhases", () => ({ "metadata-context/enhanced-context": "50" })));
+    const d = diffRenders(renders.prod, after);
+    const urn = (name: string) => renders.prod.get(T.env, name).urn;
+    expect(d.removed).toEqual([]);
+    expect(d.added.map((u) => u.split("::").pop()).sort()).toEqual(["metadata-context-env-ENABLE_METADATA_ROLLOUT_PERCENTAGE-preview", "metadata-context-env-USE_ENHANCED_METADATA_CONTEXT-preview"]);
+    expect(d.changed).toEqual({ [urn("metadata-context-env-ENABLE_METADATA_ROLLOUT_PERCENTAGE")]: ["targets"], [urn("metadata-context-env-USE_ENHANCED_METADATA_CONTEXT")]: ["targets"] });
+    const preview = after.get(T.env, "metadata-context-env-ENABLE_METADATA_ROLLOUT_PERCENTAGE-preview");
+    expect(preview.inputs).toMatchObject({ targets: ["preview"], value: "50", sensitive: false });
+    // Created after the main var dropped the preview target.
+    expect(preview.opts.dependsOn).toContain(urn("metadata-context-env-ENABLE_METADATA_ROLLOUT_PERCENTAGE"));
+    expect(after.outputs.vercel["metadata-context"].previewRungs).toEqual({ "enhanced-context": "50" });
+  });
+
+  it("rotating the CRON_SECRET changes its keeper, its var and the deployment only", async () => {
+    const after = await renderStack("prod", withConfig(realStackConfig("prod"), "rollout-stack:cronSecretRotation", () => ({ "chat-sessions": 1 })));
+    const d = diffRenders(renders.prod, after);
+    const before = renders.prod;
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.changed).toEqual({
+      [before.get(T.password, "chat-sessions-cron-secret").urn]: ["keepers"],
+      [before.get(T.env, "chat-sessions-env-CRON_SECRET").urn]: ["comment", "value"],
+      [before.get(T.deployment, "chat-sessions-production").urn]: ["meta"],
+    });
+    const metaOf = (r: Render) => r.get(T.deployment, "chat-sessions-production").inputs.meta;
+    expect(redeployReason(metaOf(before), metaOf(after)).text).toBe("production env changed: CRON_SECRET (secret) changed");
+  });
+
+  it("a changed secret redeploys with a new digest, and neither value shows in the meta", async () => {
+    const config = realStackConfig("prod");
+    config["rollout-stack:metadata-context.OPENAI_API_KEY"] = { value: "sk-rotated-value", secret: true };
+    const after = await renderStack("prod", config);
+    const d = diffRenders(renders.prod, after);
+    const before = renders.prod;
+    expect(Object.keys(d.changed).sort()).toEqual([before.get(T.deployment, "metadata-context-production").urn, before.get(T.env, "metadata-context-env-OPENAI_API_KEY").urn].sort());
+    const meta = after.get(T.deployment, "metadata-context-production").inputs.meta;
+    expect(JSON.stringify(meta)).not.toContain("sk-rotated-value");
+    expect(redeployReason(before.get(T.deployment, "metadata-context-production").inputs.meta, meta).text).toBe("production env changed: OPENAI_API_KEY (secret) changed");
+  });
+
+  it("an unchanged stack renders identically twice", async () => {
+    const again = await renderStack("prod");
+    expect(diffRenders(renders.prod, again)).toEqual({ added: [], removed: [], changed: {}, optionsChanged: {} });
+  });
+});
+
+describe("adoption and failures", () => {
+  it("passes import IDs from config to the project and env vars", async () => {
+    const config = withConfig(realStackConfig("prod"), "rollout-stack:imports", () => ({
+      "metadata-context": { project: "prj_meta", env: { OPENAI_API_KEY: "prj_meta/env_openai", REDIS_URL: "prj_meta/env_redis" } },
+    }));
+    const r = await renderStack("prod", config);
+    expect(r.get(T.project, "metadata-context-project").opts.importId).toBe("prj_meta");
+    expect(r.get(T.env, "metadata-context-env-OPENAI_API_KEY").opts.importId).toBe("prj_meta/env_openai");
+    expect(r.get(T.env, "metadata-context-env-REDIS_URL").opts.importId).toBe("prj_meta/env_redis");
+    expect(r.get(T.env, "metadata-context-env-USE_GPT5_MINI").opts.importId).toBe("");
+  });
+
+  it("fails the program with a clear error when a secret is missing", async () => {
+    const config = realStackConfig("prod");
+    delete config["rollout-stack:metadata-context.REDIS_URL"];
+    await expect(renderStack("prod", config)).rejects.toThrow(/rollout-stack:metadata-context.REDIS_URL: missing secret; run `pulumi config set --secret metadata-context.REDIS_URL <value> --stack prod`/);
+  });
+});
+
+function names(rs: RecordedResource[]): string[] {
+  return rs.map((r) => r.name).sort();
+}
+
+describe("resource counts", () => {
+  it("grows with the catalog: one project, deployment and digest key per app, one var per key and target set", () => {
+    const r = renders.prod;
+    const config = loadStackConfigFile("prod");
+    expect(names(r.ofType(T.deployment))).toEqual(config.apps.map((a) => `${a.name}-production`).sort());
+    expect(names(r.ofType(T.password))).toEqual([...config.apps.map((a) => `${a.name}-env-digest-key`), "chat-sessions-cron-secret"].sort());
+    // chat-sessions 8, analy-ticket 3 + 19 flags + 4 percents = 26, metadata-context 8,
+    // health-companion 4 + 2 preview overrides = 6, conversation-raw-storage 4.
+    expect(r.ofType(T.env)).toHaveLength(52);
+  });
+});
