@@ -1,0 +1,252 @@
+/**
+ * `npm run rollout -- <command> ...`: move features along their ladders by editing the stack file, with
+ * guards. A thin shell over `infra/rollout/commands.ts`: parse arguments, call, print, set the exit code
+ * (0 ok, 1 refused or failed with the reason, 2 usage).
+ */
+import { parseArgs } from "util";
+import { ConfigError } from "../config";
+import {
+  performMove,
+  rolloutStatus,
+  UsageError,
+  verifyStack,
+  type MoveOutcome,
+  type StatusReport,
+  type Verb,
+  type VerifyReport,
+  type Workspace,
+} from "../rollout/commands";
+import { GitError } from "../rollout/history";
+import { LadderDeclarationError } from "../rollout/ladder";
+import { formatDuration, MoveError, type GateResult } from "../rollout/moves";
+import { StackFileError } from "../rollout/stack-file";
+
+const USAGE = `usage: npm run rollout -- <command> [options]
+
+commands:
+  status [FEATURE...] --stack S [--json]       rung, since, soak left, next rung and gate results
+  advance FEATURE --stack S [--ack GATE=REASON ...]
+                                               one rung forward (after soak, with gates passing)
+  rollback FEATURE --stack S [--reason R]      one rung back, at once
+  kill FEATURE --stack S [--reason R]          to the first rung, at once, from anywhere
+  set FEATURE RUNG --stack S                   any rung: allowed if it is one of the moves above
+  verify --stack S --base GITREF               fail if the stack file's change base..HEAD breaks a rule
+
+FEATURE is <app>/<feature> (or a feature name only one app has).
+
+options:
+  --stack S            the stack: stacks/Pulumi.<S>.yaml
+  --reason R           why (goes into the commit message); required with --force
+  --ack GATE=REASON    acknowledge an attest gate of the rung being left (repeatable)
+  --force              make a move the rules refuse (needs --reason; recorded as a Rollout-Force trailer)
+  --commit             commit the stack file with the message and trailers (otherwise the command is printed)
+  --dry-run            check and print, do not write
+  --database-url URL   the app's database for sql gates (default: env ROLLOUT_DATABASE_URL_<DATABASE>)
+  --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
+                       <productionBranch>, HEAD: the first that exists)
+  --base GITREF        verify: the commit to compare with (the last deployed commit, or the PR's base)
+  --cwd DIR            the project root holding stacks/ (default: the current directory)
+  --json               machine-readable output (status, verify)
+
+exit codes: 0 ok, 1 refused or failed (the reason is printed), 2 usage`;
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      stack: { type: "string" },
+      reason: { type: "string" },
+      ack: { type: "string", multiple: true },
+      force: { type: "boolean" },
+      commit: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      "database-url": { type: "string" },
+      main: { type: "string" },
+      base: { type: "string" },
+      cwd: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+function parseAcks(values: string[] | undefined): Map<string, string> {
+  const acks = new Map<string, string>();
+  for (const v of values ?? []) {
+    const eq = v.indexOf("=");
+    const gate = eq < 0 ? v : v.slice(0, eq);
+    const reason = eq < 0 ? "" : v.slice(eq + 1).trim();
+    if (!gate || !reason) throw new UsageError(`--ack ${v}: write --ack <gate>=<what you checked>, e.g. --ack upload-success="98.7% over 7 days (dashboard X)"`);
+    acks.set(gate, reason);
+  }
+  return acks;
+}
+
+function gateLine(g: GateResult): string {
+  const mark = g.status === "pass" || g.status === "acked" ? "✓" : "✗";
+  return `${mark} gate ${g.gate} (${g.kind}, ${g.status}): ${g.detail}`;
+}
+
+function printStatus(report: StatusReport, out: (s: string) => void): void {
+  out(`stack ${report.stack}: phases dated by ${report.mainRef ? `the first-parent history of ${report.mainRef}` : "no git history (not a repository)"}; now ${report.now}`);
+  const rows = report.rows.map((r) => {
+    const since = r.since ? `${r.since.slice(0, 16).replace("T", " ")}Z` : "not on main";
+    const soak = r.soakHours === 0 ? "—" : r.soakLeftMs === 0 ? `done (${formatDuration(r.soakHours * 3_600_000)})` : `${formatDuration(r.soakLeftMs)} of ${formatDuration(r.soakHours * 3_600_000)}`;
+    const gates = r.gates.length ? r.gates.map((g) => `${g.gate}:${g.status}`).join(" ") : "—";
+    const state = !r.next ? "last rung" : r.ready ? "ready" : "hold";
+    return [r.key, r.rung, since, soak, r.next ?? "—", state, gates];
+  });
+  const head = ["FEATURE", "RUNG", "SINCE", "SOAK LEFT", "NEXT", "ADVANCE", "GATES"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
+  const attest = report.rows.some((r) => r.gates.some((g) => g.status === "needs-ack"));
+  const unchecked = report.rows.some((r) => r.gates.some((g) => g.status === "unchecked"));
+  if (attest) out("needs-ack: an attest gate; acknowledge it on the move: rollout advance FEATURE --ack GATE=\"<what you checked>\"");
+  if (unchecked) out("unchecked: an sql gate with no database URL; set ROLLOUT_DATABASE_URL_<DATABASE> or pass --database-url");
+}
+
+function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boolean }): void {
+  const header = `${o.key}: ${o.from} → ${o.to} (${o.kind})`;
+  if (o.noop) {
+    out(`${o.key} is already at ${o.to}; nothing to do`);
+    return;
+  }
+  if (o.check.soak) {
+    const s = o.check.soak;
+    if (s.requiredHours > 0) {
+      out(
+        `${s.ok ? "✓" : "✗"} soak of ${o.from}: ${formatDuration(s.requiredHours * 3_600_000)} required; ${s.since ? `on main since ${s.since.toISOString()} (${o.start.sha?.slice(0, 7)})` : "not on main yet"}${s.ok ? "" : `, ${formatDuration(s.leftMs)} left`}`,
+      );
+    }
+  }
+  for (const g of o.check.gates) out(gateLine(g));
+  if (o.refused) {
+    out(`refused: ${header}`);
+    for (const p of o.check.problems) out(`  - ${p}`);
+    out(`To override, force it with a reason: --force --reason "<why>" (recorded as a Rollout-Force trailer; verify accepts it).`);
+    return;
+  }
+  if (o.check.forced) {
+    out(`FORCED: ${header}, despite:`);
+    for (const p of o.check.problems) out(`  - ${p}`);
+  }
+  out(o.written ? `${header}: wrote ${o.file}` : `${header}: allowed${opts.dryRun ? " (dry run: nothing written)" : ""}`);
+  for (const line of o.effectLines) out(line);
+  if (o.committed) {
+    out(`committed ${o.committed.slice(0, 7)}: ${o.commitMessage.split("\n")[0]}`);
+    out("Open a pull request; CI runs `npm run rollout -- verify` before `pulumi up`.");
+  } else if (o.written) {
+    out("Commit it (or rerun with --commit), open a pull request; CI runs `rollout verify` before `pulumi up`:");
+    out(o.commitCommand);
+  }
+}
+
+function printVerify(r: VerifyReport, out: (s: string) => void): void {
+  out(`verify ${r.stack}: ${r.base.slice(0, 7)}..${r.head.slice(0, 7)}`);
+  for (const p of r.problems) out(`  ✗ ${p}`);
+  for (const f of r.findings) {
+    const label = { ok: "ok", forced: "FORCED", refused: "REFUSED", removed: "removed" }[f.status];
+    const move = f.status === "removed" ? `${f.key} (was ${f.from})` : `${f.key} ${f.from ?? "(new)"} → ${f.to}${f.kind ? ` (${f.kind})` : ""}`;
+    out(`  ${label.padEnd(7)} ${move}${f.forceReason ? `: ${f.forceReason}` : ""}`);
+    for (const g of f.gates) out(`          ${gateLine(g)}`);
+    for (const p of f.problems) out(`          - ${p}`);
+  }
+  const broken = r.findings.filter((f) => f.status === "refused").length;
+  if (r.ok) out(`verify: OK (${r.findings.length} change${r.findings.length === 1 ? "" : "s"})`);
+  else out(`verify: FAILED (${broken} rule break${broken === 1 ? "" : "s"}${r.problems.length ? `, ${r.problems.length} other problem${r.problems.length === 1 ? "" : "s"}` : ""})`);
+}
+
+/** Runs the CLI; returns the exit code. Exported for in-process use; the tests run the real process. */
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv; cwd: string }): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    io.err(`rollout: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = args;
+  if (v.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date() };
+  try {
+    if (!command) throw new UsageError("no command");
+    if (!v.stack) throw new UsageError(`${command} needs --stack <name>`);
+    switch (command) {
+      case "status": {
+        const report = await rolloutStatus(ws, { stack: v.stack, features: rest, mainRef: v.main, databaseUrl: v["database-url"] });
+        if (v.json) io.out(JSON.stringify(report, null, 2));
+        else printStatus(report, io.out);
+        return 0;
+      }
+      case "advance":
+      case "rollback":
+      case "kill":
+      case "set": {
+        const [feature, to, ...extra] = rest;
+        if (!feature) throw new UsageError(`${command} needs a FEATURE`);
+        if (command !== "set" && to !== undefined) throw new UsageError(`${command} takes one FEATURE (to move to a given rung: rollout set FEATURE RUNG)`);
+        if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);
+        const outcome = await performMove(ws, {
+          stack: v.stack,
+          verb: command as Verb,
+          feature,
+          to,
+          reason: v.reason,
+          acks: parseAcks(v.ack),
+          force: v.force,
+          databaseUrl: v["database-url"],
+          mainRef: v.main,
+          dryRun: v["dry-run"],
+          commit: v.commit,
+        });
+        if (v.json) io.out(JSON.stringify(outcome, null, 2));
+        else printMove(outcome, outcome.refused ? io.err : io.out, { dryRun: !!v["dry-run"] });
+        return outcome.refused ? 1 : 0;
+      }
+      case "verify": {
+        if (!v.base) throw new UsageError("verify needs --base <gitref> (the last deployed commit, or the pull request's base)");
+        if (rest.length) throw new UsageError(`verify takes no FEATURE (it checks every change): ${rest.join(" ")}`);
+        const report = await verifyStack(ws, { stack: v.stack, base: v.base });
+        if (v.json) io.out(JSON.stringify(report, null, 2));
+        else printVerify(report, report.ok ? io.out : io.err);
+        return report.ok ? 0 : 1;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      const general = !command || e.message.startsWith("unknown command");
+      io.err(`rollout: ${e.message}\n${general ? `\n${USAGE}` : "(npm run rollout -- --help for usage)"}`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof MoveError || e instanceof GitError || e instanceof StackFileError || e instanceof LadderDeclarationError) {
+      io.err(`rollout: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s + "\n"),
+    err: (s) => process.stderr.write(s + "\n"),
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`rollout: unexpected error (a bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

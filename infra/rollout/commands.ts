@@ -1,0 +1,486 @@
+/**
+ * The `rollout` commands as functions: status, moves (advance, rollback, kill, set) and verify. The CLI
+ * (`infra/cli/rollout.ts`) only parses arguments and prints; everything it decides is here, on top of
+ * the pure modules (`moves`, `stack-file`, `effect`) and the two readers of the outside world (`history`
+ * for git, `gates` for databases).
+ *
+ * Commits: a move edits the stack file and prints the commit to make (message and trailers); with
+ * `commit: true` it makes that commit itself, of the stack file only. The trailers are the record
+ * `verify` trusts: `Rollout-Ack` for attest gates, `Rollout-Force` for forced moves.
+ *
+ * Uncommitted edits: soak is measured only from committed history on the main branch. A rung that is
+ * in the working tree but not on main counts as starting now (so it cannot be advanced past while it has
+ * a soak). `verify` checks commits only and refuses when the working tree's stack file differs from
+ * HEAD, since `pulumi up` would deploy what was not verified.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { AppDecl, FeatureDecl } from "../apps/types";
+import { ConfigError, parseStackConfig, rawEntriesFromYaml, type StackConfig } from "../config";
+import { describeEffect, moveEffect, type MoveEffect } from "./effect";
+import { databaseUrlEnvName, databaseUrlFor, evaluateGates, type SqlGate } from "./gates";
+import {
+  ackTrailer,
+  commitMessages,
+  fileAt,
+  firstParentVersions,
+  forceTrailer,
+  git,
+  isGitRepo,
+  parseTrailers,
+  phaseStart,
+  resolveCommit,
+  type FileVersion,
+  type PhaseStart,
+} from "./history";
+import { findRung, ladderOf, rungNames } from "./ladder";
+import { checkMove, classifyMove, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
+import { readPhases, setPhase } from "./stack-file";
+
+/** A mistake in how the command was called (exit code 2). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Where and when the commands run. */
+export interface Workspace {
+  /** The project root: holds `stacks/`, and is a git work tree for history and verify. */
+  root: string;
+  /** Environment (database URLs). */
+  env: NodeJS.ProcessEnv;
+  now: Date;
+  /** Runs sql gates (injectable for tests). @default runSqlGates */
+  runSql?: (url: string, gates: readonly SqlGate[]) => Promise<GateResult[]>;
+}
+
+/** `stacks/Pulumi.<stack>.yaml`, relative to the root. */
+export function stackFileRel(stack: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
+  return `stacks/Pulumi.${stack}.yaml`;
+}
+
+/** Reads and validates a stack file from the working tree. */
+export function loadStack(ws: Workspace, stack: string): { cfg: StackConfig; text: string; file: string; rel: string } {
+  const rel = stackFileRel(stack);
+  const file = path.join(ws.root, rel);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(stack, [{ key: rel, message: `no stack file; check --stack (stacks: ${listStacks(ws.root).join(", ") || "none"})` }]);
+  }
+  return { cfg: parseStackConfig(stack, rawEntriesFromYaml(text)), text, file, rel };
+}
+
+function listStacks(root: string): string[] {
+  try {
+    return fs
+      .readdirSync(path.join(root, "stacks"))
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => !!s);
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves `<app>/<feature>`, or a bare feature name that only one managed app has. */
+export function resolveFeature(cfg: StackConfig, name: string): { app: AppDecl; feature: FeatureDecl; key: string } {
+  const all = cfg.apps.flatMap((app) => app.features.map((feature) => ({ app, feature, key: `${app.name}/${feature.name}` })));
+  const exact = all.find((f) => f.key === name);
+  if (exact) return exact;
+  const byName = all.filter((f) => f.feature.name === name);
+  if (byName.length === 1) return byName[0];
+  const known = all.map((f) => f.key).join(", ");
+  throw new UsageError(
+    byName.length > 1
+      ? `"${name}" is a feature of several apps (${byName.map((f) => f.key).join(", ")}); write <app>/<feature>`
+      : `"${name}" is not a feature of stack ${cfg.stack} (features: ${known})`,
+  );
+}
+
+/** The current rung of a feature: the stack's phase, or its first rung when the stack lists none (local). */
+function currentRung(cfg: StackConfig, feature: FeatureDecl, key: string): string {
+  return cfg.phases[key] ?? feature.rungs[0].name;
+}
+
+/**
+ * The ref whose first-parent history is "main": explicit, else the first that resolves of
+ * `origin/<productionBranch>`, `<productionBranch>`, `HEAD`. Undefined outside a git repository.
+ */
+export function mainRefFor(ws: Workspace, cfg: StackConfig, explicit?: string): string | undefined {
+  if (!isGitRepo(ws.root)) {
+    if (explicit) throw new UsageError(`--main ${explicit}: ${ws.root} is not a git repository`);
+    return undefined;
+  }
+  if (explicit) {
+    if (!resolveCommit(ws.root, explicit)) throw new UsageError(`--main ${explicit} does not name a commit`);
+    return explicit;
+  }
+  const branch = cfg.vercel.productionBranch;
+  return [`origin/${branch}`, branch, "HEAD"].find((ref) => resolveCommit(ws.root, ref));
+}
+
+function historyOf(ws: Workspace, ref: string | undefined, rel: string): FileVersion[] {
+  return ref ? firstParentVersions(ws.root, ref, rel) : [];
+}
+
+async function gateResults(
+  ws: Workspace,
+  app: AppDecl,
+  gates: ReturnType<typeof gatesFor>,
+  acks: ReadonlyMap<string, string>,
+  databaseUrl?: string,
+): Promise<GateResult[]> {
+  const db = app.database?.name;
+  return evaluateGates(gates, {
+    acks,
+    databaseUrl: db ? databaseUrlFor(db, databaseUrl, ws.env) : undefined,
+    databaseUrlEnv: db ? databaseUrlEnvName(db) : undefined,
+    run: ws.runSql,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// status
+
+export interface StatusRow {
+  key: string;
+  rung: string;
+  rungs: string[];
+  /** ISO time the rung began on main; undefined when it is not on main (uncommitted or unmerged). */
+  since?: string;
+  sinceCommit?: string;
+  soakHours: number;
+  soakLeftMs: number;
+  /** The next rung `advance` would move to; undefined at the last rung. */
+  next?: string;
+  /** Gates of the current rung (what advancing needs). */
+  gates: GateResult[];
+  /** `advance` would be allowed now (attest gates count as unacknowledged: status takes no --ack). */
+  ready: boolean;
+  blockers: string[];
+}
+
+export interface StatusReport {
+  stack: string;
+  mainRef?: string;
+  now: string;
+  rows: StatusRow[];
+}
+
+/** Every managed feature (or the named ones): rung, since, soak left, next rung, gate results. */
+export async function rolloutStatus(
+  ws: Workspace,
+  options: { stack: string; features?: string[]; mainRef?: string; databaseUrl?: string },
+): Promise<StatusReport> {
+  const { cfg, rel } = loadStack(ws, options.stack);
+  const mainRef = mainRefFor(ws, cfg, options.mainRef);
+  const versions = historyOf(ws, mainRef, rel);
+  const selected = options.features?.length
+    ? options.features.map((f) => resolveFeature(cfg, f))
+    : cfg.apps.flatMap((app) => app.features.map((feature) => ({ app, feature, key: `${app.name}/${feature.name}` })));
+  if (options.databaseUrl && new Set(selected.map((s) => s.app.database?.name)).size > 1) {
+    throw new UsageError("--database-url applies to one database: name features of one app, or set ROLLOUT_DATABASE_URL_<DATABASE> for each");
+  }
+  const rows: StatusRow[] = [];
+  for (const { app, feature, key } of selected) {
+    const rung = currentRung(cfg, feature, key);
+    const start = phaseStart(versions, key, rung);
+    const names = rungNames(ladderOf(feature));
+    const from = findRung(ladderOf(feature), rung)!;
+    const soak = soakStatus(rungDecl(feature, from), start.since, ws.now);
+    const next = names[from.index + 1];
+    let gates: GateResult[] = [];
+    let blockers: string[] = [];
+    if (next) {
+      const move = classifyMove(feature, key, rung, next);
+      gates = await gateResults(ws, app, gatesFor(feature, move), new Map(), options.databaseUrl);
+      blockers = checkMove(feature, move, { now: ws.now, since: start.since, gates }).problems;
+    }
+    rows.push({
+      key,
+      rung,
+      rungs: names,
+      since: start.since?.toISOString(),
+      sinceCommit: start.sha,
+      soakHours: soak.requiredHours,
+      soakLeftMs: soak.leftMs,
+      next,
+      gates,
+      ready: !!next && blockers.length === 0,
+      blockers,
+    });
+  }
+  return { stack: options.stack, mainRef, now: ws.now.toISOString(), rows };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// moves
+
+export type Verb = "advance" | "rollback" | "kill" | "set";
+
+export interface MoveRequest {
+  stack: string;
+  verb: Verb;
+  /** `<app>/<feature>` or a unique feature name. */
+  feature: string;
+  /** The target rung, for `set`. */
+  to?: string;
+  /** Why (recorded in the commit message); required with `force`. */
+  reason?: string;
+  /** `--ack gate=reason`, per attest gate of the rung being left. */
+  acks?: ReadonlyMap<string, string>;
+  force?: boolean;
+  databaseUrl?: string;
+  mainRef?: string;
+  /** Check and print, but do not write the file. */
+  dryRun?: boolean;
+  /** Commit the stack file with the message and trailers. */
+  commit?: boolean;
+}
+
+export interface MoveOutcome {
+  key: string;
+  from: string;
+  to: string;
+  kind: MoveKind;
+  check: MoveCheck;
+  effect: MoveEffect;
+  effectLines: string[];
+  /** The move was refused (nothing written). */
+  refused: boolean;
+  /** Nothing to do (already there). */
+  noop: boolean;
+  written: boolean;
+  file: string;
+  commitMessage: string;
+  /** The shell command that makes the commit (printed when not committing). */
+  commitCommand: string;
+  committed?: string;
+  /** When the current rung began on main (for messages). */
+  start: PhaseStart;
+}
+
+/** Checks a move, and unless refused (or a dry run) writes it to the stack file (and commits it). */
+export async function performMove(ws: Workspace, req: MoveRequest): Promise<MoveOutcome> {
+  if (req.force && !req.reason?.trim()) throw new UsageError("--force needs --reason \"<why>\": a forced move is recorded with its reason");
+  const { cfg, text, file, rel } = loadStack(ws, req.stack);
+  const { app, feature, key } = resolveFeature(cfg, req.feature);
+  const from = currentRung(cfg, feature, key);
+  let to: string;
+  if (req.verb === "set") {
+    if (!req.to) throw new UsageError(`set needs a rung: rollout set ${key} <rung> (rungs: ${rungNames(ladderOf(feature)).join(", ")})`);
+    if (!findRung(ladderOf(feature), req.to)) throw new UsageError(`${key}: "${req.to}" is not a rung of its ladder (${rungNames(ladderOf(feature)).join(", ")})`);
+    to = req.to;
+  } else {
+    to = targetOf(feature, key, from, req.verb);
+  }
+  const move = classifyMove(feature, key, from, to);
+  const gates = gatesFor(feature, move);
+  const acks = req.acks ?? new Map<string, string>();
+  const known = new Set(feature.rungs[move.from.index].gates?.filter((g) => g.kind === "attest").map((g) => g.name) ?? []);
+  for (const name of acks.keys()) {
+    if (!known.has(name)) {
+      throw new UsageError(
+        `--ack ${name}: not an attest gate of ${key} at ${from} (attest gates: ${[...known].join(", ") || "none"})`,
+      );
+    }
+  }
+  const mainRef = mainRefFor(ws, cfg, req.mainRef);
+  const start = phaseStart(historyOf(ws, mainRef, rel), key, from);
+  const results = await gateResults(ws, app, gates, acks, req.databaseUrl);
+  const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: req.force ? req.reason : undefined });
+  const effect = moveEffect(cfg, app, feature, from, to);
+  const message = commitMessageFor(req.stack, move.kind, key, from, to, req.reason, check, acks);
+  const outcome: MoveOutcome = {
+    key,
+    from,
+    to,
+    kind: move.kind,
+    check,
+    effect,
+    effectLines: describeEffect(effect, cfg.mode),
+    refused: !check.allowed,
+    noop: move.kind === "stay",
+    written: false,
+    file: rel,
+    commitMessage: message,
+    commitCommand: `git commit -F - -- ${rel} <<'MSG'\n${message}\nMSG`,
+    start,
+  };
+  if (outcome.refused || outcome.noop || req.dryRun) return outcome;
+
+  if (req.commit) {
+    if (!isGitRepo(ws.root)) throw new UsageError(`--commit: ${ws.root} is not a git repository`);
+    const committedText = resolveCommit(ws.root, "HEAD") ? fileAt(ws.root, "HEAD", rel) : undefined;
+    if (committedText !== undefined && committedText !== text) {
+      throw new MoveError(`${rel} has uncommitted changes; commit or discard them first, or run without --commit and commit by hand`);
+    }
+  }
+  const updated = setPhase(text, key, to, rel);
+  const check2 = parseStackConfig(req.stack, rawEntriesFromYaml(updated));
+  if (check2.phases[key] !== to && cfg.mode === "cloud") throw new Error(`bug: ${rel} does not read back ${key}: ${to}`);
+  fs.writeFileSync(file, updated);
+  outcome.written = true;
+  if (req.commit) {
+    git(ws.root, ["add", "--", rel]);
+    git(ws.root, ["commit", "-q", "-F", "-", "--", rel], message + "\n");
+    outcome.committed = git(ws.root, ["rev-parse", "HEAD"]).trim();
+  }
+  return outcome;
+}
+
+/** The commit message of a move: subject, the reason, and the trailers `verify` reads. */
+export function commitMessageFor(
+  stack: string,
+  kind: MoveKind,
+  key: string,
+  from: string,
+  to: string,
+  reason: string | undefined,
+  check: MoveCheck,
+  acks: ReadonlyMap<string, string>,
+): string {
+  const label = kind === "kill" ? " (kill)" : kind === "rollback" ? " (rollback)" : check.forced ? " (forced)" : "";
+  const lines = [`rollout(${stack}): ${key} ${from} → ${to}${label}`];
+  if (reason?.trim()) lines.push("", reason.trim());
+  const trailers: string[] = [];
+  for (const g of check.gates) {
+    if (g.kind === "attest" && acks.get(g.gate)?.trim()) trailers.push(ackTrailer({ key, gate: g.gate, reason: acks.get(g.gate)! }));
+  }
+  if (check.forced) trailers.push(forceTrailer({ key, from, to, reason: reason ?? "" }));
+  if (trailers.length) lines.push("", ...trailers);
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// verify
+
+export type FindingStatus = "ok" | "forced" | "refused" | "removed";
+
+export interface VerifyFinding {
+  key: string;
+  /** Undefined for a feature new in HEAD (treated as coming from its first rung). */
+  from?: string;
+  to?: string;
+  kind?: MoveKind;
+  status: FindingStatus;
+  problems: string[];
+  gates: GateResult[];
+  forceReason?: string;
+}
+
+export interface VerifyReport {
+  stack: string;
+  base: string;
+  head: string;
+  ok: boolean;
+  /** Problems with the comparison itself (uncommitted edits, an invalid stack file). */
+  problems: string[];
+  findings: VerifyFinding[];
+}
+
+/**
+ * Checks the stack file's change between `base` and `head` against the rules: each changed phase must be
+ * an allowed move (soak measured on base's first-parent history, gates passing: sql on the database, attest
+ * through `Rollout-Ack` trailers in `base..head`), or carry a matching `Rollout-Force` trailer.
+ */
+export async function verifyStack(ws: Workspace, options: { stack: string; base: string; head?: string }): Promise<VerifyReport> {
+  const rel = stackFileRel(options.stack);
+  if (!isGitRepo(ws.root)) throw new UsageError(`verify: ${ws.root} is not a git repository`);
+  const headRef = options.head ?? "HEAD";
+  const base = resolveCommit(ws.root, options.base);
+  if (!base) throw new UsageError(`--base ${options.base} does not name a commit (fetch it first, e.g. git fetch origin main)`);
+  const head = resolveCommit(ws.root, headRef);
+  if (!head) throw new UsageError(`${headRef} does not name a commit`);
+  const report: VerifyReport = { stack: options.stack, base, head, ok: false, problems: [], findings: [] };
+
+  const headText = fileAt(ws.root, head, rel);
+  if (headText === undefined) {
+    report.problems.push(`${rel} does not exist at ${headRef}`);
+    return report;
+  }
+  if (headRef === "HEAD") {
+    const working = fs.existsSync(path.join(ws.root, rel)) ? fs.readFileSync(path.join(ws.root, rel), "utf8") : undefined;
+    if (working !== headText) {
+      report.problems.push(`${rel} has uncommitted changes: pulumi up would deploy what verify did not check; commit them (or discard them) and run verify again`);
+    }
+  }
+  let cfg: StackConfig;
+  try {
+    cfg = parseStackConfig(options.stack, rawEntriesFromYaml(headText));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      report.problems.push(e.message);
+      return report;
+    }
+    throw e;
+  }
+  const baseText = fileAt(ws.root, base, rel);
+  let basePhases: Record<string, string> = {};
+  try {
+    basePhases = baseText === undefined ? {} : readPhases(baseText, `${rel}@${options.base}`);
+  } catch (e) {
+    report.problems.push(`${rel} at ${options.base} cannot be read (${(e as Error).message}); verify against another base`);
+  }
+  const versions = firstParentVersions(ws.root, base, rel);
+  const acks = new Map<string, Map<string, string>>();
+  const forces: ReturnType<typeof parseTrailers>["forces"] = [];
+  for (const c of commitMessages(ws.root, base, head)) {
+    const t = parseTrailers(c.message, c.sha);
+    for (const a of t.acks) {
+      if (!acks.has(a.key)) acks.set(a.key, new Map());
+      if (!acks.get(a.key)!.has(a.gate)) acks.get(a.key)!.set(a.gate, a.reason);
+    }
+    forces.push(...t.forces);
+  }
+
+  for (const app of cfg.apps) {
+    for (const feature of app.features) {
+      const key = `${app.name}/${feature.name}`;
+      const to = cfg.phases[key] ?? feature.rungs[0].name;
+      const declaredFrom = basePhases[key];
+      const from = declaredFrom ?? feature.rungs[0].name;
+      if (declaredFrom !== undefined && !findRung(ladderOf(feature), declaredFrom)) {
+        const force = forces.find((f) => f.key === key && f.from === declaredFrom && f.to === to);
+        report.findings.push({
+          key,
+          from: declaredFrom,
+          to,
+          status: force ? "forced" : "refused",
+          gates: [],
+          forceReason: force?.reason,
+          problems: [`${key}: the base rung "${declaredFrom}" is no longer a rung of its ladder (${rungNames(ladderOf(feature)).join(", ")}); force the move with a reason`],
+        });
+        continue;
+      }
+      if (from === to && declaredFrom !== undefined) continue;
+      const move = classifyMove(feature, key, from, to);
+      if (move.kind === "stay") continue;
+      const start = declaredFrom === undefined ? {} : phaseStart(versions, key, from);
+      const results = await gateResults(ws, app, gatesFor(feature, move), acks.get(key) ?? new Map());
+      const force = forces.find((f) => f.key === key && f.from === from && f.to === to);
+      const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: force?.reason });
+      report.findings.push({
+        key,
+        from: declaredFrom,
+        to,
+        kind: move.kind,
+        status: check.problems.length === 0 ? "ok" : check.forced ? "forced" : "refused",
+        problems: check.problems,
+        gates: check.gates,
+        forceReason: check.forced ? force?.reason : undefined,
+      });
+    }
+  }
+  for (const key of Object.keys(basePhases)) {
+    if (!(key in cfg.phases) && !cfg.apps.some((a) => a.features.some((f) => `${a.name}/${f.name}` === key))) {
+      report.findings.push({ key, from: basePhases[key], status: "removed", problems: [], gates: [] });
+    }
+  }
+  report.ok = report.problems.length === 0 && report.findings.every((f) => f.status !== "refused");
+  return report;
+}

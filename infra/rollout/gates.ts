@@ -1,0 +1,121 @@
+/**
+ * Running gates. `sql` gates run on the app's database, each in its own read-only transaction
+ * (`BEGIN READ ONLY`, so an INSERT/UPDATE/DELETE/DDL in a gate query fails) with a statement timeout,
+ * then roll back. `attest` gates are judged from acknowledgements (`--ack` on the command line, or
+ * `Rollout-Ack` trailers for `verify`).
+ *
+ * Where the database URL comes from (never from the stack file, whose `<db>.databaseUrl` is encrypted):
+ * `--database-url` on the command line, else the environment variable
+ * `ROLLOUT_DATABASE_URL_<DATABASE>` (the database name upper-cased, other characters as `_`, e.g.
+ * `ROLLOUT_DATABASE_URL_CHAT_SESSIONS`). Use a role that can only read. The URL never appears in
+ * output or errors.
+ */
+import type { GateDecl } from "../apps/types";
+import { judgeAttestGate, judgeSqlGate, type GateResult } from "./moves";
+
+export type SqlGate = Extract<GateDecl, { kind: "sql" }>;
+
+/** `chat-sessions` → `ROLLOUT_DATABASE_URL_CHAT_SESSIONS`. */
+export function databaseUrlEnvName(database: string): string {
+  return `ROLLOUT_DATABASE_URL_${database.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** The URL for a database: the explicit one, else its environment variable, else undefined. */
+export function databaseUrlFor(database: string, explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return explicit || env[databaseUrlEnvName(database)] || undefined;
+}
+
+/** Options of `runSqlGates`. */
+export interface SqlGateOptions {
+  /**
+   * Per-query limit (`statement_timeout`), in ms.
+   * @default 10000
+   */
+  timeoutMs?: number;
+}
+
+/** Turns a driver value into a number: numeric/bigint arrive as strings. */
+function toNumber(value: unknown): number | null | undefined {
+  if (value === null) return null;
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
+  return Number.NaN;
+}
+
+/**
+ * Runs `sql` gates on one database, each read-only, and judges them. A connection or query error makes
+ * that gate `error` (never a pass), with the SQLSTATE and message but not the URL.
+ */
+export async function runSqlGates(databaseUrl: string, gates: readonly SqlGate[], options: SqlGateOptions = {}): Promise<GateResult[]> {
+  if (gates.length === 0) return [];
+  // Required lazily so that the pure users of this module (and the app SDK) never load the driver.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client } = require("pg") as typeof import("pg");
+  const client = new Client({ connectionString: databaseUrl, application_name: "rollout-gates", connectionTimeoutMillis: 10_000 });
+  const failAll = (why: string) => gates.map((g): GateResult => ({ gate: g.name, kind: "sql", status: "error", value: null, detail: why }));
+  try {
+    await client.connect();
+  } catch (e) {
+    return failAll(`cannot connect to the database: ${describePgError(e)}`);
+  }
+  try {
+    const results: GateResult[] = [];
+    for (const gate of gates) {
+      try {
+        await client.query("begin transaction read only");
+        await client.query("select set_config('statement_timeout', $1, true)", [String(options.timeoutMs ?? 10_000)]);
+        const res = await client.query({ text: gate.query, rowMode: "array" });
+        const row = res.rows[0] as unknown[] | undefined;
+        results.push(judgeSqlGate(gate, row === undefined ? undefined : toNumber(row[0])));
+      } catch (e) {
+        results.push({ gate: gate.name, kind: "sql", status: "error", value: null, detail: `the query failed: ${describePgError(e)}` });
+      } finally {
+        await client.query("rollback").catch(() => undefined); // the connection may be gone; end() reports nothing more
+      }
+    }
+    return results;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function describePgError(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const message = String(err.message ?? e);
+  return err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `${err.code} ${message}` : message;
+}
+
+/** Everything needed to evaluate one feature's gates. */
+export interface GateInputs {
+  /** Reason per attest gate name. */
+  acks: ReadonlyMap<string, string>;
+  /** The app's database URL, if known. */
+  databaseUrl?: string;
+  /** Which env var to name when the URL is missing. */
+  databaseUrlEnv?: string;
+  /** Runs the sql gates (injectable for tests). @default runSqlGates */
+  run?: (url: string, gates: readonly SqlGate[]) => Promise<GateResult[]>;
+}
+
+/** Evaluates gates in declaration order: attest from acks, sql on the database (or `unchecked`). */
+export async function evaluateGates(gates: readonly GateDecl[], inputs: GateInputs): Promise<GateResult[]> {
+  const sqlGates = gates.filter((g): g is SqlGate => g.kind === "sql");
+  const sqlResults = new Map<string, GateResult>();
+  if (sqlGates.length && inputs.databaseUrl) {
+    for (const r of await (inputs.run ?? runSqlGates)(inputs.databaseUrl, sqlGates)) sqlResults.set(r.gate, r);
+  }
+  return gates.map((g): GateResult => {
+    if (g.kind === "attest") return judgeAttestGate(g, inputs.acks);
+    return (
+      sqlResults.get(g.name) ?? {
+        gate: g.name,
+        kind: "sql",
+        status: "unchecked",
+        value: null,
+        detail: `no database URL (pass --database-url or set ${inputs.databaseUrlEnv ?? "ROLLOUT_DATABASE_URL_<DATABASE>"}); ${g.description}`,
+      }
+    );
+  });
+}
