@@ -5,8 +5,19 @@
  * up in preview output and CI logs, where a secret must not appear.
  */
 
-/** Name words that mark a secret wherever they appear (`_`-separated, case-insensitive). */
-const SECRET_WORDS = new Set(["SECRET", "SECRETS", "TOKEN", "TOKENS", "PASSWORD", "PASSWD", "PRIVATE", "CREDENTIAL", "CREDENTIALS", "APIKEY"]);
+/**
+ * Last name words that mark a credential: `GITHUB_TOKEN`, `CRON_SECRET`, `DB_PASSWORD`. Only the last
+ * word counts, because the same words in the middle name a feature (`ENABLE_TOKEN_REFRESH`,
+ * `PASSWORD_MIN_LENGTH`), and flags like those are exactly what `NEXT_PUBLIC_` vars carry.
+ */
+const SECRET_LAST_WORDS = new Set(["SECRET", "SECRETS", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS", "APIKEY"]);
+
+/** Word pairs that mark a credential wherever they appear (`SECRET_KEY_BASE`, `GCP_PRIVATE_KEY_PEM`). */
+const SECRET_PAIRS: ReadonlyArray<[string, string]> = [
+  ["SERVICE", "ROLE"],
+  ["PRIVATE", "KEY"],
+  ["SECRET", "KEY"],
+];
 
 /** `…_KEY` is a secret unless the word before says it is public by design (Supabase anon/publishable keys). */
 const PUBLIC_KEY_QUALIFIERS = new Set(["ANON", "PUBLISHABLE", "PUBLIC"]);
@@ -25,11 +36,11 @@ export function secretKeyReason(key: string, notSecret: readonly string[] = []):
   if (notSecret.includes(key)) return undefined;
   const name = (key.startsWith(PUBLIC_PREFIX) ? key.slice(PUBLIC_PREFIX.length) : key).toUpperCase();
   const words = name.split("_").filter((w) => w !== "");
-  if (words.some((w, i) => w === "SERVICE" && words[i + 1] === "ROLE")) return "its name says it is a service-role key";
-  const word = words.find((w) => SECRET_WORDS.has(w));
-  if (word !== undefined) return `its name contains ${word}`;
-  const keyAt = words.findIndex((w, i) => w === "KEY" && !PUBLIC_KEY_QUALIFIERS.has(words[i - 1] ?? ""));
-  if (keyAt >= 0) return "its name has a KEY that is not an anon, publishable or public key";
+  const pair = SECRET_PAIRS.find(([a, b]) => words.some((w, i) => w === a && words[i + 1] === b));
+  if (pair !== undefined) return pair[0] === "SERVICE" ? "its name says it is a service-role key" : `its name contains ${pair.join("_")}`;
+  const last = words[words.length - 1] ?? "";
+  if (SECRET_LAST_WORDS.has(last)) return `its name ends in ${last}`;
+  if (last === "KEY" && !PUBLIC_KEY_QUALIFIERS.has(words[words.length - 2] ?? "")) return "its name ends in a KEY that is not an anon, publishable or public key";
   if (CREDENTIAL_URL_NAMES.test(name)) return "its name is a database connection string";
   return undefined;
 }

@@ -36,7 +36,7 @@ describe("secret-env-vars-sensitive", () => {
   it("flags a secret-looking name that is not sensitive, without echoing the value", async () => {
     const out = await runResourcePolicy(policy, envVar({ key: "OPENAI_API_KEY", value: secret("sk-not-so-secret-really-123456"), sensitive: false }));
     expect(messages(out)).toEqual([
-      "env var OPENAI_API_KEY is not sensitive, but its name has a KEY that is not an anon, publishable or public key: set sensitive: true (production and preview targets only), or list the key in notSecretKeys if it is not a secret.",
+      "env var OPENAI_API_KEY is not sensitive, but its name ends in a KEY that is not an anon, publishable or public key: set sensitive: true (production and preview targets only), or list the key in notSecretKeys if it is not a secret.",
     ]);
   });
 
@@ -49,10 +49,10 @@ describe("secret-env-vars-sensitive", () => {
   });
 
   it("accepts allow-listed names from the factory and from the pack config", async () => {
-    const input = envVar({ key: "ENABLE_KEY_ROTATION", value: "true", sensitive: false });
+    const input = envVar({ key: "ANALYTICS_PARTITION_KEY", value: "true", sensitive: false });
     expect(messages(await runResourcePolicy(policy, input))).toHaveLength(1);
-    expect(await runResourcePolicy(secretEnvVarsSensitive({ notSecretKeys: ["ENABLE_KEY_ROTATION"] }), input)).toEqual({ violations: [] });
-    expect(await runResourcePolicy(policy, input, { notSecretKeys: ["ENABLE_KEY_ROTATION"] })).toEqual({ violations: [] });
+    expect(await runResourcePolicy(secretEnvVarsSensitive({ notSecretKeys: ["ANALYTICS_PARTITION_KEY"] }), input)).toEqual({ violations: [] });
+    expect(await runResourcePolicy(policy, input, { notSecretKeys: ["ANALYTICS_PARTITION_KEY"] })).toEqual({ violations: [] });
   });
 
   it("does not need a secret's value when the name decides (a RandomPassword result unknown in preview)", async () => {
