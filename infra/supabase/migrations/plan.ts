@@ -1,0 +1,122 @@
+/**
+ * Pure planning: local files + the ledger's rows → what to apply, or every reason to refuse.
+ * Mirrors the Supabase CLI's `FindPendingMigrations` (missing files, out-of-order files), adds drift
+ * detection (the CLI has none) and per-statement checks of the pending files.
+ */
+import { classifyStatement, type DestructiveOp } from "./classify";
+import type { Refusal } from "./errors";
+import { compareVersions, hasDestructiveHeader, lineCol, type MigrationFile } from "./files";
+import { normalizeStatements, splitStatements, type SplitStatement } from "./split";
+
+/** A row of `supabase_migrations.schema_migrations` (name/statements are null in old CLI rows). */
+export interface LedgerRow {
+  version: string;
+  name: string | null;
+  statements: string[] | null;
+}
+
+export interface PendingMigration {
+  file: MigrationFile;
+  statements: SplitStatement[];
+  /** Destructive statements (present only when the file has the destructive header). */
+  destructive: DestructiveOp[];
+}
+
+export type EntryStatus =
+  /** Applied, and the file matches what was recorded. */
+  | "applied"
+  /** Applied by a tool that recorded no statements: cannot be checked for edits. */
+  | "applied-unverified"
+  | "pending"
+  | "drift"
+  | "missing-file"
+  | "out-of-order";
+
+export interface PlanEntry {
+  version: string;
+  name: string;
+  status: EntryStatus;
+  path?: string;
+}
+
+export interface MigrationPlan {
+  /** One entry per version known locally or in the ledger, in version order. */
+  entries: PlanEntry[];
+  /** Files to apply, in order (empty when refused). */
+  pending: PendingMigration[];
+  /** Every reason to refuse; empty = the plan may run. */
+  refusals: Refusal[];
+}
+
+/**
+ * Plans a push. `files` in any order; `applied` as read from the ledger. Refusals are collected,
+ * not thrown: the caller decides (push refuses, status reports).
+ */
+export function planMigrations(files: readonly MigrationFile[], applied: readonly LedgerRow[]): MigrationPlan {
+  const refusals: Refusal[] = [];
+  const byVersion = new Map<string, MigrationFile[]>();
+  for (const f of files) byVersion.set(f.version, [...(byVersion.get(f.version) ?? []), f]);
+  for (const [version, same] of byVersion) {
+    if (same.length > 1) refusals.push({ kind: "duplicate-version", version, paths: same.map((f) => f.path) });
+  }
+  const rows = new Map(applied.map((r) => [r.version, r]));
+  const newestApplied = [...rows.keys()].sort(compareVersions).at(-1);
+  const versions = [...new Set([...byVersion.keys(), ...rows.keys()])].sort(compareVersions);
+
+  const entries: PlanEntry[] = [];
+  const pending: PendingMigration[] = [];
+  for (const version of versions) {
+    const file = byVersion.get(version)?.[0];
+    const row = rows.get(version);
+    if (row && !file) {
+      refusals.push({ kind: "missing-file", version, name: row.name });
+      entries.push({ version, name: row.name ?? "", status: "missing-file" });
+      continue;
+    }
+    if (!file) continue;
+    if (row) {
+      if (row.statements === null) {
+        entries.push({ version, name: file.name, status: "applied-unverified", path: file.path });
+      } else if (normalizeStatements(splitStatements(file.sql).map((s) => s.text)) !== normalizeStatements(row.statements)) {
+        refusals.push({ kind: "drift", version, name: file.name, path: file.path });
+        entries.push({ version, name: file.name, status: "drift", path: file.path });
+      } else {
+        entries.push({ version, name: file.name, status: "applied", path: file.path });
+      }
+      continue;
+    }
+    if (newestApplied !== undefined && compareVersions(version, newestApplied) < 0) {
+      refusals.push({ kind: "out-of-order", version, path: file.path, newestApplied });
+      entries.push({ version, name: file.name, status: "out-of-order", path: file.path });
+      continue;
+    }
+    const { migration, problems } = checkPending(file);
+    refusals.push(...problems);
+    pending.push(migration);
+    entries.push({ version, name: file.name, status: "pending", path: file.path });
+  }
+  return { entries, pending: refusals.length ? [] : pending, refusals };
+}
+
+/** Splits a file to apply and checks each statement. */
+export function checkPending(file: MigrationFile): { migration: PendingMigration; problems: Refusal[] } {
+  const statements = splitStatements(file.sql);
+  const header = hasDestructiveHeader(file.sql);
+  const problems: Refusal[] = [];
+  const destructive: DestructiveOp[] = [];
+  for (const s of statements) {
+    const c = classifyStatement(s.text);
+    if (c.refusal) {
+      const { line, col } = lineCol(file.sql, s.offset + c.refusal.offset);
+      problems.push({ kind: c.refusal.kind, path: file.path, line, col, command: c.refusal.command });
+    } else if (c.destructive) {
+      if (header) {
+        destructive.push(c.destructive);
+      } else {
+        const { line, col } = lineCol(file.sql, s.offset + c.destructive.offset);
+        problems.push({ kind: "destructive-without-header", path: file.path, line, col, command: c.destructive.command });
+      }
+    }
+  }
+  return { migration: { file, statements, destructive }, problems };
+}
