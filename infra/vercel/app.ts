@@ -74,6 +74,7 @@ export class VercelApp extends pulumi.ComponentResource {
     const plan = planVercelApp(args.app, args.config);
     const transforms = args.transforms ?? {};
     this.plan = plan;
+    for (const warning of plan.warnings) void pulumi.log.warn(warning, this);
 
     this.project = this.createProject(name, plan, transforms);
     this.cronSecret = this.createCronSecret(name, plan);

@@ -85,6 +85,8 @@ export interface VercelAppPlan {
   /** Rung per feature on production, and on preview where the stack overrides it. */
   rungs: { production: Readonly<Record<string, string>>; preview: Readonly<Record<string, string>> };
   deployment: { ref: string };
+  /** Non-fatal findings for the operator (the component logs them with `pulumi.log.warn`). */
+  warnings: string[];
 }
 
 /** A catalog declaration that cannot become valid Vercel resources (a code bug, not a config mistake). */
@@ -322,6 +324,7 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
   return {
     app: app.name,
     stack: config.stack,
+    warnings: previewWarnings(app.name, env),
     project: {
       name,
       framework: app.vercel.framework,
@@ -337,6 +340,21 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
     rungs: { production: productionRungs, preview: previewRungs },
     deployment: { ref: config.vercel.productionBranch },
   };
+}
+
+/**
+ * Preview settings point preview deployments elsewhere (seed 003: the staging database) while a
+ * secret still gives preview the production value: usually a production credential used against the
+ * wrong backend. Not an error: some secrets are meant to be shared.
+ */
+function previewWarnings(app: string, env: readonly EnvVarPlan[]): string[] {
+  const overridden = env.filter((v) => v.slot === "preview" && v.origin.kind === "setting").map((v) => v.key);
+  const shared = env.filter((v) => v.slot === "main" && v.value.kind === "secret" && v.targets.includes("preview")).map((v) => v.key);
+  if (!overridden.length || !shared.length) return [];
+  return [
+    `${app}: preview overrides ${overridden.join(", ")} but gets the production value of secret ${shared.join(", ")}; ` +
+      `if previews use another backend, set ${shared.map((k) => `${NAMESPACE}:${app}.${k}.preview`).join(", ")} (pulumi config set --secret)`,
+  ];
 }
 
 /** Resource names (`<name>-env-<KEY>`, `-preview` for the override slot): part of the public contract. */

@@ -206,6 +206,27 @@ describe.each(cloudStacks)("stack %s", (stack) => {
   });
 });
 
+describe("operator warnings", () => {
+  it("warns when preview points at another backend but shares a production secret (prod: health-companion)", () => {
+    expect(renders.prod.logs).toEqual([
+      {
+        severity: "warning",
+        message:
+          "health-companion: preview overrides NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY but gets the production value of secret SUPABASE_SERVICE_ROLE_KEY; if previews use another backend, set rollout-stack:health-companion.SUPABASE_SERVICE_ROLE_KEY.preview (pulumi config set --secret)",
+      },
+    ]);
+    expect(renders.staging.logs).toEqual([]);
+  });
+
+  it("is quiet once the preview secret is set", async () => {
+    const config = realStackConfig("prod");
+    config["rollout-stack:health-companion.SUPABASE_SERVICE_ROLE_KEY.preview"] = { value: "staging-role", secret: true };
+    const r = await renderStack("prod", config);
+    expect(r.logs).toEqual([]);
+    expect(r.get(T.env, "health-companion-env-SUPABASE_SERVICE_ROLE_KEY-preview").inputs).toMatchObject({ targets: ["preview"], sensitive: true, value: "staging-role" });
+  });
+});
+
 describe("the CRON_SECRET across stacks", () => {
   it("has the same logical name, parent type and inputs on every stack (only the stack part of the URN differs)", () => {
     const passwords = cloudStacks.map((s) => renders[s].get(T.password, "chat-sessions-cron-secret"));
