@@ -18,7 +18,7 @@ import {
 } from "../rollout/commands";
 import { GitError } from "../rollout/history";
 import { LadderDeclarationError } from "../rollout/ladder";
-import { formatDuration, MoveError, type GateResult } from "../rollout/moves";
+import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { StackFileError } from "../rollout/stack-file";
 
 const USAGE = `usage: npm run rollout -- <command> [options]
@@ -30,7 +30,8 @@ commands:
   rollback FEATURE --stack S [--reason R]      one rung back, at once
   kill FEATURE --stack S [--reason R]          to the first rung, at once, from anywhere
   set FEATURE RUNG --stack S                   any rung: allowed if it is one of the moves above
-  verify --stack S --base GITREF               fail if the stack file's change base..HEAD breaks a rule
+  verify --stack S --base GITREF [--skip-sql-gates]
+                                               fail if the stack file's change base..HEAD breaks a rule
 
 FEATURE is <app>/<feature> (or a feature name only one app has).
 
@@ -46,6 +47,8 @@ options:
                        <productionBranch>, HEAD: the first that exists)
   --base GITREF        verify: the commit to compare with (the last deployed commit, or the PR's base)
   --cwd DIR            the project root holding stacks/ (default: the current directory)
+  --skip-sql-gates     verify: sql gates without a database URL pass as "skipped" (pull requests without
+                       database access); the verify before pulumi up must run without it
   --json               machine-readable output (status, verify)
 
 exit codes: 0 ok, 1 refused or failed (the reason is printed), 2 usage`;
@@ -67,6 +70,7 @@ function parse(argv: string[]) {
       base: { type: "string" },
       cwd: { type: "string" },
       json: { type: "boolean" },
+      "skip-sql-gates": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -85,7 +89,7 @@ function parseAcks(values: string[] | undefined): Map<string, string> {
 }
 
 function gateLine(g: GateResult): string {
-  const mark = g.status === "pass" || g.status === "acked" ? "✓" : "✗";
+  const mark = g.status === "skipped" ? "–" : gatePassed(g) ? "✓" : "✗";
   return `${mark} gate ${g.gate} (${g.kind}, ${g.status}): ${g.detail}`;
 }
 
@@ -212,7 +216,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
       case "verify": {
         if (!v.base) throw new UsageError("verify needs --base <gitref> (the last deployed commit, or the pull request's base)");
         if (rest.length) throw new UsageError(`verify takes no FEATURE (it checks every change): ${rest.join(" ")}`);
-        const report = await verifyStack(ws, { stack: v.stack, base: v.base });
+        const report = await verifyStack(ws, { stack: v.stack, base: v.base, skipSqlGates: v["skip-sql-gates"] });
         if (v.json) io.out(JSON.stringify(report, null, 2));
         else printVerify(report, report.ok ? io.out : io.err);
         return report.ok ? 0 : 1;

@@ -108,9 +108,11 @@ export function isForward(move: Move): boolean {
  * - `hold`: no data (no row, NULL): not a pass;
  * - `error`: the query failed (not a pass);
  * - `unchecked`: no database to ask (not a pass);
- * - `acked` / `needs-ack`: an `attest` gate with / without a person's acknowledgement.
+ * - `acked` / `needs-ack`: an `attest` gate with / without a person's acknowledgement;
+ * - `skipped`: an `sql` gate deliberately not checked here (`verify --skip-sql-gates` on a pull request
+ *   without database access); it counts as passing, so the deploy-time verify must check it.
  */
-export type GateStatus = "pass" | "fail" | "hold" | "error" | "unchecked" | "acked" | "needs-ack";
+export type GateStatus = "pass" | "fail" | "hold" | "error" | "unchecked" | "acked" | "needs-ack" | "skipped";
 
 export interface GateResult {
   gate: string;
@@ -123,7 +125,7 @@ export interface GateResult {
 }
 
 export function gatePassed(result: GateResult): boolean {
-  return result.status === "pass" || result.status === "acked";
+  return result.status === "pass" || result.status === "acked" || result.status === "skipped";
 }
 
 /** Judges an `sql` gate's value: `value <op> threshold` passes; NULL or no row holds. */
