@@ -1,7 +1,7 @@
 /**
  * The rollout-stack policy pack. Run it with any backend:
- *   pulumi preview --stack prod --policy-pack policies [--policy-pack-config policies/config.example.json]
- * Enforcement levels and allow-lists can be changed per policy in the config file, e.g.
+ *   pulumi preview --stack prod --policy-pack policies [--policy-pack-config pack-config.json]
+ * Enforcement levels and allow-lists can be changed per policy in that JSON file, e.g.
  *   { "buckets-private": { "publicBuckets": ["avatars"] }, "secret-env-vars-sensitive": "advisory" }
  */
 import { PolicyPack } from "@pulumi/policy";
