@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
+import { CATALOG } from "../../infra/apps";
+import { databaseUrlEnvName } from "../../infra/rollout/gates";
 
 const ROOT = path.resolve(__dirname, "../..");
 const GITHUB = path.join(ROOT, ".github");
@@ -136,7 +138,8 @@ describe("pull-request.yml", () => {
     const runs = (job: string) => w.jobs[job].steps.map((s) => s.run ?? s.uses ?? "").join("\n");
     expect(runs("test")).toMatch(/npm ci[\s\S]*npm test/);
     expect(runs("changes")).toContain(".github/scripts/changed-stacks.sh");
-    expect(runs("verify")).toContain('npm run rollout -- verify --stack "$STACK" --base "$BASE_SHA"');
+    // No database on a PR (forks get no secrets): sql gates are skipped here and run before `pulumi up`.
+    expect(runs("verify")).toContain('npm run rollout -- verify --stack "$STACK" --base "$BASE_SHA" --skip-sql-gates');
     expect(runs("plan")).toContain('npm run --silent plan -- --stack "$STACK" --base "$BASE_SHA" --format md');
     expect(runs("plan")).toContain("actions/upload-artifact@v4");
     expect(w.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
@@ -191,6 +194,17 @@ describe("deploy.yml", () => {
     expect(w.jobs.deploy.environment).toBe("${{ matrix.stack }}");
     // The matrix never holds prod or local (changed-stacks.sh puts them elsewhere).
     expect(JSON.stringify(w.jobs.deploy.steps)).toContain("fromJSON(needs.changes.outputs.bases)[matrix.stack]");
+  });
+
+  it("gives the verify before pulumi up a database URL for every catalog database, and never skips sql gates", () => {
+    const databases = [...new Set(CATALOG.flatMap((a) => (a.database ? [a.database.name] : [])))].sort();
+    expect(databases.length).toBeGreaterThan(0);
+    for (const job of ["deploy", "deploy-prod"]) {
+      const urls = Object.keys(w.jobs[job].env ?? {}).filter((k) => k.startsWith("ROLLOUT_DATABASE_URL_"));
+      expect(urls.sort(), job).toEqual(databases.map(databaseUrlEnvName).sort());
+      for (const k of urls) expect(w.jobs[job].env![k]).toBe(`\${{ secrets.${k} }}`);
+    }
+    expect(JSON.stringify(deploySteps)).not.toContain("--skip-sql-gates");
   });
 
   it("runs rollout verify right before pulumi up, then records the deployed commit", () => {
