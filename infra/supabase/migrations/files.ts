@@ -35,7 +35,7 @@ export function hasDestructiveHeader(sql: string): boolean {
     const t = line.trim();
     if (t === "") continue;
     if (!t.startsWith("--")) return false;
-    if (/^--\s*rollout-stack:destructive\b/.test(t)) return true;
+    if (/^--\s*rollout-stack:destructive(?=$|[\s:])/.test(t)) return true;
   }
   return false;
 }

@@ -321,29 +321,35 @@ export function splitStatements(sql: string): SplitStatement[] {
 }
 
 /**
- * The form used to compare a file with a ledger row: statements joined by `;`, whitespace runs
- * collapsed and trailing semicolons dropped. So a row written by the CLI (or by an older splitter
- * that cut the same text differently) is not mistaken for an edit.
+ * The form used to compare a file with a ledger row: statements joined by `;`, trailing semicolons
+ * dropped, whitespace runs collapsed and removed next to punctuation (so `(\n  id int\n)` equals
+ * `(id int)`). A row written by the CLI, or cut differently by an older splitter, is then not
+ * mistaken for an edit; any change of a word, literal or comment still is.
  */
 export function normalizeStatements(statements: readonly string[]): string {
   return statements
-    .map((s) => collapseWhitespace(s).replace(/[\s;]+$/, "").trim())
+    .map((s) => collapseWhitespace(s).replace(/[\s;]+$/, ""))
     .filter((s) => s.length > 0)
-    .join(";")
-    .replace(/\s*;\s*/g, ";");
+    .join(";");
 }
 
+const WORD_CHAR = /[\p{L}\p{N}_$]/u;
+
 function collapseWhitespace(s: string): string {
+  const chars = [...s];
   let out = "";
-  let space = false;
-  for (const c of s) {
+  let pendingSpace = false;
+  let last = "";
+  for (const c of chars) {
     if (isGoSpace(c) || c === "\ufeff") {
-      space = true;
-    } else {
-      if (space && out.length > 0) out += " ";
-      space = false;
-      out += c;
+      pendingSpace = out.length > 0;
+      continue;
     }
+    // Keep one space only between two word characters (`create table`), where it separates tokens.
+    if (pendingSpace && WORD_CHAR.test(last) && WORD_CHAR.test(c)) out += " ";
+    pendingSpace = false;
+    out += c;
+    last = c;
   }
   return out;
 }

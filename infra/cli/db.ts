@@ -1,0 +1,218 @@
+/**
+ * `npm run db -- push|status|repair --database-url URL --dir DIR [--dry-run]`: the migration engine
+ * on any Postgres (a Supabase project through its direct host or session pooler, or a local one).
+ *
+ *   push      apply the pending files (each in one transaction with its ledger row)
+ *   status    show every version: applied, pending, or why a push would refuse
+ *   repair    --applied V [V...] records local files as applied without running them;
+ *             --reverted V [V...] forgets versions (like `supabase migration repair`)
+ *
+ * The URL may also come from the environment (DATABASE_URL), which keeps it out of shell history.
+ * Exit codes: 0 ok, 1 failure or refusal (with the reason and the fix), 2 usage error.
+ */
+import type { Client } from "pg";
+import { MigrationError, pushMigrations, readMigrationDir, repairMigrations, statusMigrations, type EntryStatus } from "../supabase/migrations";
+
+export const USAGE = `usage: npm run db -- <command> --database-url URL --dir DIR [options]
+
+commands:
+  push                      apply pending migrations            [--dry-run]
+  status                    list versions and what a push would do
+  repair --applied V...     record local files as applied (no SQL is run)
+  repair --reverted V...    remove versions from the ledger (no SQL is run)
+
+options:
+  --database-url URL        Postgres URL (or DATABASE_URL); never the transaction pooler (port 6543)
+  --dir DIR                 migrations directory, e.g. migrations/chat-sessions
+  --dry-run                 push: show what would be applied, change nothing`;
+
+class UsageError extends Error {}
+
+interface DbArgs {
+  command: "push" | "status" | "repair";
+  url: string;
+  dir: string;
+  dryRun: boolean;
+  repair?: { status: "applied" | "reverted"; versions: string[] };
+}
+
+function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): DbArgs {
+  const [command, ...rest] = argv;
+  if (command !== "push" && command !== "status" && command !== "repair") {
+    throw new UsageError(command ? `unknown command "${command}"` : "missing command");
+  }
+  let url = env.DATABASE_URL;
+  let dir: string | undefined;
+  let dryRun = false;
+  let repair: DbArgs["repair"];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? rest[++i];
+      if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--database-url":
+        url = value();
+        break;
+      case "--dir":
+        dir = value();
+        break;
+      case "--dry-run":
+        dryRun = true;
+        break;
+      case "--applied":
+      case "--reverted": {
+        if (command !== "repair") throw new UsageError(`${flag} is an option of repair`);
+        if (repair) throw new UsageError("give either --applied or --reverted, once");
+        const versions: string[] = inline !== undefined ? [inline] : [];
+        while (rest[i + 1] !== undefined && !rest[i + 1].startsWith("--")) versions.push(rest[++i]);
+        if (!versions.length) throw new UsageError(`${flag} needs at least one version`);
+        const bad = versions.find((v) => !/^[0-9]+$/.test(v));
+        if (bad) throw new UsageError(`"${bad}" is not a migration version (the digits before _ in the file name)`);
+        repair = { status: flag === "--applied" ? "applied" : "reverted", versions };
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option "${arg}"`);
+    }
+  }
+  if (!url) throw new UsageError("missing --database-url (or DATABASE_URL)");
+  if (!dir) throw new UsageError("missing --dir");
+  if (dryRun && command !== "push") throw new UsageError("--dry-run is an option of push");
+  if (command === "repair" && !repair) throw new UsageError("repair needs --applied V... or --reverted V...");
+  return { command, url, dir, dryRun, repair };
+}
+
+/** The URL with its password masked, for messages. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "<unparsable URL>";
+  }
+}
+
+/** Refuses URLs the engine cannot work through, with the fix. Returns a message, or undefined if fine. */
+export function checkDatabaseUrl(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "the database URL is not a URL; expected postgresql://user:password@host:5432/database";
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") return `the database URL must start with postgresql:// (got ${u.protocol}//)`;
+  if (u.port === "6543") {
+    return (
+      `${maskUrl(url)} is Supabase's transaction pooler (port 6543): it gives no session, so no advisory lock and no ` +
+      `transaction spanning a file's statements, and it breaks prepared statements.\n` +
+      `  fix: use the session pooler (the same host with port 5432) or the direct host db.<project-ref>.supabase.co:5432`
+    );
+  }
+  return undefined;
+}
+
+const STATUS_TEXT: Record<EntryStatus, string> = {
+  applied: "applied",
+  "applied-unverified": "applied (recorded without statements: edits cannot be detected)",
+  pending: "pending",
+  drift: "REFUSED: file edited after it was applied",
+  "missing-file": "REFUSED: applied, but no local file",
+  "out-of-order": "REFUSED: new file older than the newest applied one",
+};
+
+/** Runs the command; returns the exit code. `out` receives the output lines. */
+export async function runDb(argv: readonly string[], out: (line: string) => void = console.log, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args: DbArgs;
+  try {
+    args = parseArgs(argv, env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    out(`error: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const urlProblem = checkDatabaseUrl(args.url);
+  if (urlProblem) {
+    out(`error: ${urlProblem}`);
+    return urlProblem.startsWith("the database URL") ? 2 : 1;
+  }
+
+  let client: Client | undefined;
+  try {
+    const { files, ignored } = readMigrationDir(args.dir);
+    for (const f of ignored) out(`warning: ${f} is not named <version>_<name>.sql; it is ignored (as the Supabase CLI does)`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Client: PgClient } = require("pg") as typeof import("pg");
+    client = new PgClient({ connectionString: args.url, application_name: "rollout-stack db" });
+    client.on("error", () => undefined); // a dropped connection surfaces through the pending query
+    await client.connect();
+    out(`database ${maskUrl(args.url)}, ${files.length} file${files.length === 1 ? "" : "s"} in ${args.dir}`);
+
+    if (args.command === "status") {
+      const { plan, ledger } = await statusMigrations(client, files);
+      if (ledger === "missing") out("no ledger yet (supabase_migrations.schema_migrations): nothing applied");
+      for (const e of plan.entries) out(`  ${e.version}  ${e.name.padEnd(40)}  ${STATUS_TEXT[e.status]}`);
+      const pending = plan.entries.filter((e) => e.status === "pending").length;
+      if (plan.refusals.length) {
+        out(new MigrationError({ kind: "refused", refusals: plan.refusals }).message.replace("nothing was applied", "a push would apply nothing"));
+        return 1;
+      }
+      out(pending ? `${pending} pending; run push to apply` : "up to date");
+      return 0;
+    }
+
+    if (args.command === "repair") {
+      const r = args.repair!;
+      const { changed, unchanged } = await repairMigrations(client, files, r);
+      for (const v of changed) out(`${r.status === "applied" ? "recorded as applied" : "removed from the ledger"}: ${v}`);
+      for (const v of unchanged) out(`already ${r.status === "applied" ? "recorded as applied" : "absent"}: ${v}`);
+      return 0;
+    }
+
+    const result = await pushMigrations(client, files, {
+      dryRun: args.dryRun,
+      onProgress: (e) => {
+        if (e.kind === "waiting-for-lock") out("waiting for another migration run to finish (advisory lock)...");
+        if (e.kind === "applied") {
+          out(`  applied ${e.file.version}_${e.file.name}.sql (${e.file.ms} ms)${e.file.backups.length ? `; backed up ${e.file.backups.join(", ")}` : ""}`);
+        }
+      },
+    });
+    if (args.dryRun) {
+      if (!result.plan.pending.length) out("nothing to apply (dry run)");
+      for (const p of result.plan.pending) {
+        const destroys = p.destructive.map((d) => d.command).join(", ");
+        out(`  would apply ${p.file.version}_${p.file.name}.sql (${p.statements.length} statements${destroys ? `; destructive: ${destroys}, backed up first` : ""})`);
+      }
+      return 0;
+    }
+    const upToDate = result.plan.entries.filter((e) => e.status !== "pending").length;
+    out(result.applied.length ? `applied ${result.applied.length} file${result.applied.length === 1 ? "" : "s"}` : `nothing to apply: ${upToDate} applied, up to date`);
+    return 0;
+  } catch (e) {
+    if (e instanceof MigrationError) {
+      for (const a of e.applied) out(`  applied ${a.version}_${a.name}.sql (${a.ms} ms)`);
+      out(`error: ${e.message}`);
+      return 1;
+    }
+    const err = e as Error & { code?: string };
+    out(`error: ${err.message}${err.code ? ` (${err.code})` : ""}`.replaceAll(args.url, maskUrl(args.url)));
+    return 1;
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}
+
+if (require.main === module) {
+  runDb(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,213 @@
+/** Pure planning and statement classification (no database). */
+import { describe, expect, it } from "vitest";
+import { classifyStatement } from "../../infra/supabase/migrations/classify";
+import { formatRefusal, type Refusal } from "../../infra/supabase/migrations/errors";
+import { hasDestructiveHeader, lineCol, type MigrationFile } from "../../infra/supabase/migrations/files";
+import { planMigrations, type LedgerRow } from "../../infra/supabase/migrations/plan";
+import { backupBlock, buildBatch, caretExcerpt, locateFailure } from "../../infra/supabase/migrations/runner";
+import { splitStatements } from "../../infra/supabase/migrations/split";
+
+function file(version: string, sql: string, name = `m${version}`): MigrationFile {
+  return { version, name, path: `migrations/db/${version}_${name}.sql`, sql, sha256: "x" };
+}
+function row(f: MigrationFile): LedgerRow {
+  return { version: f.version, name: f.name, statements: splitStatements(f.sql).map((s) => s.text) };
+}
+
+describe("classifyStatement", () => {
+  it.each([
+    ["BEGIN", "transaction-control", "BEGIN"],
+    ["begin transaction isolation level serializable", "transaction-control", "BEGIN"],
+    ["-- done\ncommit", "transaction-control", "COMMIT"],
+    ["END", "transaction-control", "END"],
+    ["ROLLBACK", "transaction-control", "ROLLBACK"],
+    ["start transaction", "transaction-control", "START TRANSACTION"],
+    ["savepoint a", "transaction-control", "SAVEPOINT"],
+    ["commit prepared 'x'", "transaction-control", "COMMIT PREPARED"],
+    ["prepare transaction 'x'", "transaction-control", "PREPARE TRANSACTION"],
+    ["create index concurrently i on t (a)", "non-transactional", "CREATE INDEX CONCURRENTLY"],
+    ["CREATE UNIQUE INDEX /* c */ CONCURRENTLY IF NOT EXISTS i ON t (a)", "non-transactional", "CREATE INDEX CONCURRENTLY"],
+    ["drop index concurrently i", "non-transactional", "DROP INDEX CONCURRENTLY"],
+    ["reindex table concurrently t", "non-transactional", "REINDEX CONCURRENTLY"],
+    ["vacuum analyze t", "non-transactional", "VACUUM"],
+    ["create database x", "non-transactional", "CREATE DATABASE"],
+    ["alter system set work_mem = '1MB'", "non-transactional", "ALTER SYSTEM"],
+    ["alter table p detach partition c concurrently", "non-transactional", "ALTER TABLE ... DETACH PARTITION CONCURRENTLY"],
+    ["cluster", "non-transactional", "CLUSTER (all tables)"],
+    ["copy t from stdin", "non-transactional", "COPY ... STDIN/STDOUT"],
+    ["\\i other.sql", "psql-meta-command", "\\i"],
+  ])("refuses %j (%s)", (sql, kind, command) => {
+    expect(classifyStatement(sql).refusal).toMatchObject({ kind, command });
+  });
+
+  it.each([
+    "create table t (id int)",
+    "prepare q as select 1",
+    "create function f() returns void language plpgsql as $$ begin commit; end $$",
+    "select 'begin; commit;'",
+    "cluster t using i",
+    "create index i on t (concurrently)",
+    "alter table t alter column a drop default",
+    "alter table t alter column a drop not null, drop constraint c",
+    "alter table t drop constraint if exists c",
+    "drop index if exists idx_conversations_requires_review",
+    "drop view v",
+    "comment on table t is 'drop table t'",
+    "do $$ begin execute 'drop table t'; end $$",
+  ])("passes %j", (sql) => {
+    const c = classifyStatement(sql);
+    expect(c.refusal).toBeUndefined();
+    expect(c.destructive).toBeUndefined();
+  });
+
+  it.each([
+    ["drop table if exists public.a, B, \"Mixed Case\" cascade", "DROP TABLE", [{ schema: "public", name: "a" }, { name: "b" }, { name: "Mixed Case" }], [], false],
+    ["truncate only a, public.b restart identity cascade", "TRUNCATE", [{ name: "a" }, { schema: "public", name: "b" }], [], true],
+    ["truncate table a", "TRUNCATE", [{ name: "a" }], [], false],
+    ["drop schema if exists health_companion cascade", "DROP SCHEMA", [], ["health_companion"], true],
+    ["alter table conversations drop column if exists raw_response_url, drop column parse_attempts", "DROP COLUMN", [{ name: "conversations" }], [], false],
+    ["alter table if exists only public.t drop c", "DROP COLUMN", [{ schema: "public", name: "t" }], [], false],
+    ["alter table t alter column a drop default, drop b", "DROP COLUMN", [{ name: "t" }], [], false],
+  ])("sees %j as destructive", (sql, command, tables, schemas, cascade) => {
+    expect(classifyStatement(sql).destructive).toMatchObject({ command, tables, schemas, cascade });
+  });
+});
+
+describe("hasDestructiveHeader", () => {
+  it.each([
+    ["-- rollout-stack:destructive\ndrop table t;", true],
+    ["\n-- rollout-stack:destructive: seed 004-13 rollback\nalter table t drop c;", true],
+    ["-- why: cleanup\n--   rollout-stack:destructive\ndrop table t;", true],
+    ["drop table t;\n-- rollout-stack:destructive", false],
+    ["-- rollout-stack:destructive-ish\ndrop table t;", false],
+    ["-- nothing\ndrop table t;", false],
+  ])("%j → %s", (sql, expected) => expect(hasDestructiveHeader(sql)).toBe(expected));
+});
+
+describe("planMigrations", () => {
+  const a = file("20250101000001", "create table a (id int);");
+  const b = file("20250101000002", "create table b (id int);");
+  const c = file("20250101000003", "create table c (id int);");
+
+  it("plans the files after the applied ones, in version order", () => {
+    const plan = planMigrations([c, a, b], [row(a)]);
+    expect(plan.refusals).toEqual([]);
+    expect(plan.pending.map((p) => p.file.version)).toEqual([b.version, c.version]);
+    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([
+      [a.version, "applied"],
+      [b.version, "pending"],
+      [c.version, "pending"],
+    ]);
+  });
+
+  it("is a no-op when everything is applied, including rows the CLI wrote with other whitespace", () => {
+    const cliRow = { version: a.version, name: a.name, statements: ["create   table a (\n id int\n)"] };
+    expect(planMigrations([a, b], [cliRow, row(b)])).toMatchObject({ pending: [], refusals: [] });
+  });
+
+  it("accepts rows without statements (old CLI) but marks them unverified", () => {
+    const plan = planMigrations([a], [{ version: a.version, name: null, statements: null }]);
+    expect(plan.refusals).toEqual([]);
+    expect(plan.entries[0].status).toBe("applied-unverified");
+  });
+
+  it("refuses drift, a missing file, an out-of-order file and duplicate versions, all at once", () => {
+    const edited = file(a.version, "create table a (id bigint);", a.name);
+    const late = file("20250101000002", "create table late (id int);", "late");
+    const dup = file(c.version, "select 1;", "other");
+    const plan = planMigrations([edited, late, c, dup], [row(a), { version: "20250101000009", name: "gone", statements: ["select 1"] }]);
+    expect(plan.pending).toEqual([]);
+    expect(plan.refusals.map((r) => r.kind).sort()).toEqual(["drift", "duplicate-version", "missing-file", "out-of-order", "out-of-order"]);
+    const byKind = Object.fromEntries(plan.refusals.map((r) => [r.kind, r]));
+    expect(byKind["missing-file"]).toMatchObject({ version: "20250101000009", name: "gone" });
+    expect(byKind["out-of-order"]).toMatchObject({ newestApplied: "20250101000009" });
+  });
+
+  it("locates refused statements of pending files at their line and column", () => {
+    const f = file("20250101000004", "create table t (id int);\n\n  BEGIN;\ncreate index concurrently i on t (id);\ndrop table t;\n");
+    const plan = planMigrations([f], []);
+    expect(plan.refusals).toEqual([
+      { kind: "transaction-control", path: f.path, line: 3, col: 3, command: "BEGIN" },
+      { kind: "non-transactional", path: f.path, line: 4, col: 1, command: "CREATE INDEX CONCURRENTLY" },
+      { kind: "destructive-without-header", path: f.path, line: 5, col: 1, command: "DROP TABLE" },
+    ]);
+  });
+
+  it("lets a file with the destructive header destroy, with the targets for the backup", () => {
+    const f = file("20250101000005", "-- rollout-stack:destructive: drop the old table\ndrop table if exists old;\n");
+    const plan = planMigrations([f], []);
+    expect(plan.refusals).toEqual([]);
+    expect(plan.pending[0].destructive).toMatchObject([{ command: "DROP TABLE", tables: [{ name: "old" }] }]);
+  });
+});
+
+describe("formatRefusal", () => {
+  const cases: Refusal[] = [
+    { kind: "drift", version: "1", name: "a", path: "m/1_a.sql" },
+    { kind: "missing-file", version: "2", name: "b" },
+    { kind: "out-of-order", version: "1", path: "m/1_a.sql", newestApplied: "3" },
+    { kind: "duplicate-version", version: "1", paths: ["m/1_a.sql", "m/1_b.sql"] },
+    { kind: "transaction-control", path: "m/1_a.sql", line: 2, col: 1, command: "COMMIT" },
+    { kind: "non-transactional", path: "m/1_a.sql", line: 2, col: 1, command: "VACUUM" },
+    { kind: "psql-meta-command", path: "m/1_a.sql", line: 2, col: 1, command: "\\i" },
+    { kind: "destructive-without-header", path: "m/1_a.sql", line: 2, col: 1, command: "DROP TABLE" },
+  ];
+  it.each(cases)("$kind names the file or version and gives a fix", (r) => {
+    const text = formatRefusal(r);
+    expect(text).toMatch("path" in r ? r.path : r.version);
+    expect(text).toMatch(/\n  fix: /);
+  });
+  it("points at db repair where repair is the way out", () => {
+    expect(formatRefusal(cases[0])).toContain("npm run db -- repair --applied 1");
+    expect(formatRefusal(cases[1])).toContain("npm run db -- repair --reverted 2");
+  });
+});
+
+describe("buildBatch and locateFailure", () => {
+  const f = file("20250101000006", "-- lead comment\ncreate table t (id int);\n\ninsert into t\n  values ('é😀', 1);\n-- trailing note\n");
+  const m = planMigrations([f], []).pending[0];
+
+  it("sends RESET ALL, BEGIN, the statements, the ledger row and COMMIT in one query", () => {
+    const { text, parts } = buildBatch(m);
+    expect(parts.map((p) => p.kind)).toEqual(["reset", "begin", "statement", "statement", "statement", "ledger", "commit"]);
+    expect(text.startsWith("RESET ALL\n;\nBEGIN\n;\n-- lead comment\ncreate table t (id int)\n;\n")).toBe(true);
+    expect(text).toContain(
+      `INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES ('20250101000006', 'm20250101000006', ARRAY['-- lead comment\ncreate table t (id int)','insert into t\n  values (''é😀'', 1)','-- trailing note']::text[])`,
+    );
+    expect(parts.find((p) => p.text === "-- trailing note")?.completes).toBe(false);
+  });
+
+  it("maps a Postgres position (in characters) back to the file's line and column", () => {
+    const { text, parts } = buildBatch(m);
+    const at = [...text].indexOf("1", [...text].indexOf("😀")) + 1; // the `1` after the emoji, 1-based
+    const failure = locateFailure(m, parts, { message: "boom", code: "22P02", position: String(at) }, 2);
+    expect(failure).toMatchObject({ line: 5, col: 17, statementIndex: 2, phase: "statement", code: "22P02" });
+    expect(failure.excerpt).toBe("4 | insert into t\n5 |   values ('é😀', 1)\n  | " + " ".repeat(16) + "^");
+  });
+
+  it("without a position, counts completed commands to find the statement", () => {
+    const { parts } = buildBatch(m);
+    // RESET, BEGIN and the create table completed: the insert failed.
+    expect(locateFailure(m, parts, { message: "x" }, 3)).toMatchObject({ statementIndex: 2, line: 4, col: 1 });
+    // Everything but COMMIT completed: a deferred constraint at commit.
+    expect(locateFailure(m, parts, { message: "x" }, 5)).toMatchObject({ phase: "commit" });
+  });
+
+  it("builds the backup block with quoted names and the schema list", () => {
+    const d = planMigrations([file("20250101000007", "-- rollout-stack:destructive\ndrop table \"we'ird\"; drop schema s cascade; truncate a cascade;")], []).pending[0];
+    const block = backupBlock(d);
+    expect(block).toContain(`to_regclass('"we''ird"')::oid`);
+    expect(block).toContain(`ARRAY['s']::text[]`);
+    expect(block).toMatch(/^DO \$rollout_backup\$[\s\S]*\$rollout_backup\$$/);
+    expect(buildBatch(d).parts.map((p) => p.kind).slice(0, 3)).toEqual(["reset", "begin", "backup"]);
+  });
+});
+
+describe("lineCol and caretExcerpt", () => {
+  it("counts characters, not UTF-16 units", () => {
+    expect(lineCol("a\n😀b", 5)).toEqual({ line: 2, col: 3 });
+  });
+  it("shows the first lines of a statement without a position", () => {
+    expect(caretExcerpt("a\nb", 7, undefined)).toBe("7 | a\n8 | b");
+  });
+});

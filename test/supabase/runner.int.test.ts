@@ -1,0 +1,330 @@
+/**
+ * The migration runner against a real, Supabase-bootstrapped Postgres (its own throwaway cluster).
+ * Each test gets its own database and migrations directory.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  MigrationError,
+  pushMigrations,
+  readMigrationFiles,
+  repairMigrations,
+  statusMigrations,
+  type MigrationEvent,
+} from "../../infra/supabase/migrations";
+import { startTestPostgres, type TestPostgres } from "../support/postgres";
+
+let pg: TestPostgres;
+beforeAll(async () => {
+  pg = await startTestPostgres();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+
+/** A fresh database (as `postgres`), an admin client on it, and an empty migrations directory. */
+async function fixture(): Promise<{ dir: string; client: Client; admin: Client; url: string; write(name: string, sql: string): void; remove(name: string): void }> {
+  const db = await pg.createDatabase();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
+  return {
+    dir,
+    url: db.url,
+    client: await pg.connect(db.url),
+    admin: await pg.connect(db.adminUrl),
+    write: (name, sql) => fs.writeFileSync(path.join(dir, name), sql),
+    remove: (name) => fs.rmSync(path.join(dir, name)),
+  };
+}
+
+async function ledger(c: Client): Promise<{ version: string; name: string; statements: string[] }[]> {
+  return (await c.query("select version, name, statements from supabase_migrations.schema_migrations order by version")).rows;
+}
+
+async function refusalKinds(p: Promise<unknown>): Promise<string[]> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(MigrationError);
+  const detail = (e as MigrationError).detail;
+  if (detail.kind !== "refused") throw new Error(`expected a refusal, got: ${(e as Error).message}`);
+  return detail.refusals.map((r) => r.kind);
+}
+
+describe("a failing file", () => {
+  it("keeps the files before it, leaves no trace, points at its line; then the guards hold", async () => {
+    const f = await fixture();
+    f.write("20250101000001_create_notes.sql", "create table notes (id int primary key, body text);\n");
+    f.write("20250101000002_seed_notes.sql", "insert into notes values (1, 'first; with a semicolon');\n");
+    f.write(
+      "20250101000003_add_tags.sql",
+      "create table tags (id int primary key);\ninsert into tags values (1);\n\ninsert into notes (id, body, missing_column)\n  values (2, 'x', 1);\n",
+    );
+
+    const error = await pushMigrations(f.client, readMigrationFiles(f.dir)).then(
+      () => undefined,
+      (e: unknown) => e as MigrationError,
+    );
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error!.applied.map((a) => a.version)).toEqual(["20250101000001", "20250101000002"]);
+    const failure = error!.detail.kind === "failed" ? error!.detail.failure : undefined;
+    expect(failure).toMatchObject({ line: 4, col: 30, code: "42703", statementIndex: 3, phase: "statement" });
+    expect(error!.message).toContain(`${path.join(f.dir, "20250101000003_add_tags.sql")}:4:30: ERROR 42703: column "missing_column" of relation "notes" does not exist`);
+    expect(error!.message).toContain("4 | insert into notes (id, body, missing_column)\n      | " + " ".repeat(29) + "^");
+    // No trace of file 3: neither its first table nor its ledger row; files 1–2 are there.
+    expect((await f.client.query("select to_regclass('public.tags') as t")).rows[0].t).toBeNull();
+    expect((await ledger(f.client)).map((r) => r.version)).toEqual(["20250101000001", "20250101000002"]);
+    expect((await f.client.query("select body from notes")).rows).toEqual([{ body: "first; with a semicolon" }]);
+
+    // Fix and rerun: only file 3 is applied.
+    f.write("20250101000003_add_tags.sql", "create table tags (id int primary key);\ninsert into tags values (1);\n");
+    const rerun = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(rerun.applied.map((a) => a.version)).toEqual(["20250101000003"]);
+    expect((await f.client.query("select count(*)::int as n from tags")).rows[0].n).toBe(1);
+
+    // A second run is a no-op: one round trip (the ledger read), no lock.
+    const noop = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(noop).toMatchObject({ applied: [], roundTrips: 1 });
+
+    // Editing an applied file is refused (only whitespace changes are not edits).
+    f.write("20250101000001_create_notes.sql", "create table notes (\n  id int primary key,\n  body text\n);\n");
+    expect((await pushMigrations(f.client, readMigrationFiles(f.dir))).applied).toEqual([]);
+    f.write("20250101000001_create_notes.sql", "create table notes (id bigint primary key, body text);\n");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["drift"]);
+    f.write("20250101000001_create_notes.sql", "create table notes (id int primary key, body text);\n");
+
+    // An applied version whose file is gone is refused.
+    const seed = fs.readFileSync(path.join(f.dir, "20250101000002_seed_notes.sql"), "utf8");
+    f.remove("20250101000002_seed_notes.sql");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["missing-file"]);
+    f.write("20250101000002_seed_notes.sql", seed);
+
+    // A new file older than the newest applied one is refused, and nothing is applied.
+    f.write("20250101000000_late_branch.sql", "create table late (id int);\n");
+    f.write("20250101000004_after.sql", "create table after_late (id int);\n");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["out-of-order"]);
+    expect((await f.client.query("select to_regclass('public.after_late') as t")).rows[0].t).toBeNull();
+
+    // status reports the same, and repair is the way out.
+    const { plan } = await statusMigrations(f.client, readMigrationFiles(f.dir));
+    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([
+      ["20250101000000", "out-of-order"],
+      ["20250101000001", "applied"],
+      ["20250101000002", "applied"],
+      ["20250101000003", "applied"],
+      ["20250101000004", "pending"],
+    ]);
+    expect(await repairMigrations(f.client, readMigrationFiles(f.dir), { status: "applied", versions: ["20250101000000"] })).toEqual({
+      changed: ["20250101000000"],
+      unchanged: [],
+    });
+    expect((await pushMigrations(f.client, readMigrationFiles(f.dir))).applied.map((a) => a.version)).toEqual(["20250101000004"]);
+    // The repaired file was recorded, never run.
+    expect((await f.client.query("select to_regclass('public.late') as t")).rows[0].t).toBeNull();
+    expect(await repairMigrations(f.client, readMigrationFiles(f.dir), { status: "reverted", versions: ["20250101000000", "20250101999999"] })).toEqual({
+      changed: ["20250101000000"],
+      unchanged: ["20250101999999"],
+    });
+  });
+
+  it("reports a runtime error without a position at the failing statement", async () => {
+    const f = await fixture();
+    f.write("20250101000001_div.sql", "create table d (x int);\n-- a comment-only statement follows\n;\nselect 1 / 0;\ninsert into d values (1);\n");
+    const e = (await pushMigrations(f.client, readMigrationFiles(f.dir)).catch((err: unknown) => err)) as MigrationError;
+    expect(e.detail).toMatchObject({ kind: "failed", failure: { code: "22012", line: 4, col: 1 } });
+    expect((await f.client.query("select to_regclass('public.d') as t")).rows[0].t).toBeNull();
+  });
+});
+
+describe("ledger rows written by the Supabase CLI", () => {
+  it("are honoured: no drift for files with comments, dollar-quoted bodies and strings containing semicolons", async () => {
+    const f = await fixture();
+    const sql = [
+      "-- Create the profiles table; one row per user.",
+      "create table public.profiles (",
+      "  id uuid primary key,",
+      "  bio text default 'hello; world'",
+      ");",
+      "",
+      "/* a block comment; with a semicolon */",
+      "create function public.touch() returns trigger language plpgsql as $$",
+      "begin",
+      "  new.bio := new.bio || ';';",
+      "  return new;",
+      "end;",
+      "$$;",
+      "",
+      "comment on table public.profiles is 'it''s; fine';",
+      "-- trailing comment",
+      "",
+    ].join("\n");
+    f.write("20240601120000_profiles.sql", sql);
+    // What `supabase db push` would have stored (SplitAndTrim), written by hand, and its DDL.
+    const cliStatements = [
+      "-- Create the profiles table; one row per user.\ncreate table public.profiles (\n  id uuid primary key,\n  bio text default 'hello; world'\n)",
+      "/* a block comment; with a semicolon */\ncreate function public.touch() returns trigger language plpgsql as $$\nbegin\n  new.bio := new.bio || ';';\n  return new;\nend;\n$$",
+      "comment on table public.profiles is 'it''s; fine'",
+      "-- trailing comment",
+    ];
+    for (const s of cliStatements) await f.client.query(s);
+    await f.client.query(`create schema if not exists supabase_migrations;
+      create table if not exists supabase_migrations.schema_migrations (version text not null primary key);
+      alter table supabase_migrations.schema_migrations add column if not exists statements text[];
+      alter table supabase_migrations.schema_migrations add column if not exists name text`);
+    await f.client.query("insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)", [
+      "20240601120000",
+      "profiles",
+      cliStatements,
+    ]);
+    // A hosted project's extra columns do not disturb us either.
+    await f.client.query("alter table supabase_migrations.schema_migrations add column created_by text, add column idempotency_key text, add column rollback text[]");
+
+    f.write("20240602090000_next.sql", "alter table public.profiles add column display_name text;\n");
+    const result = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(result.plan.entries.map((e) => e.status)).toEqual(["applied", "pending"]);
+    expect(result.applied.map((a) => a.version)).toEqual(["20240602090000"]);
+    // And the rows we write are what the CLI would write.
+    const rows = await ledger(f.client);
+    expect(rows[0].statements).toEqual(cliStatements);
+    expect(rows[1]).toEqual({ version: "20240602090000", name: "next", statements: ["alter table public.profiles add column display_name text"] });
+  });
+
+  it("treats a ledger from an old CLI (version only) as applied and upgrades it when writing", async () => {
+    const f = await fixture();
+    f.write("20240101000000_a.sql", "create table a (id int);\n");
+    f.write("20240102000000_b.sql", "create table b (id int);\n");
+    await f.client.query("create table a (id int)");
+    await f.client.query(
+      "create schema supabase_migrations; create table supabase_migrations.schema_migrations (version text primary key); insert into supabase_migrations.schema_migrations values ('20240101000000')",
+    );
+    const result = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(result.plan.entries.map((e) => e.status)).toEqual(["applied-unverified", "pending"]);
+    expect((await ledger(f.client)).map((r) => [r.version, r.name])).toEqual([
+      ["20240101000000", null],
+      ["20240102000000", "b"],
+    ]);
+  });
+});
+
+describe("concurrency and crashes", () => {
+  it("two runners started at once apply each file exactly once", async () => {
+    const f = await fixture();
+    await f.client.query("create table applied_log (version text not null)");
+    for (let i = 1; i <= 6; i++) {
+      const v = `2025020100000${i}`;
+      f.write(`${v}_step${i}.sql`, `insert into applied_log values ('${v}');\nselect pg_sleep(0.05);\n`);
+    }
+    const second = await pg.connect(f.url);
+    const files = readMigrationFiles(f.dir);
+    const waits: MigrationEvent[] = [];
+    const [a, b] = await Promise.all([
+      pushMigrations(f.client, files, { onProgress: (e) => e.kind === "waiting-for-lock" && waits.push(e) }),
+      pushMigrations(second, files, { onProgress: (e) => e.kind === "waiting-for-lock" && waits.push(e) }),
+    ]);
+    expect([...a.applied, ...b.applied].map((x) => x.version).sort()).toEqual(files.map((x) => x.version));
+    const counts = (await f.client.query("select version, count(*)::int as n from applied_log group by version order by version")).rows;
+    expect(counts).toEqual(files.map((x) => ({ version: x.version, n: 1 })));
+    expect((await ledger(f.client)).length).toBe(6);
+    expect(waits.length).toBeGreaterThan(0);
+  });
+
+  it("a runner killed with SIGKILL inside a long migration leaves the database as before that file; the next run completes", async () => {
+    const f = await fixture();
+    f.write("20250301000001_quick.sql", "create table quick (id int);\n");
+    f.write("20250301000002_long.sql", "create table long_one (id int);\ninsert into long_one values (1);\nselect pg_sleep(60);\n");
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "fixtures", "push-child.ts"), f.url, f.dir], {
+      cwd: path.resolve(__dirname, "../.."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    // Wait until the long file is running on the server.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { rows } = await f.admin.query("select count(*)::int as n from pg_stat_activity where application_name = 'push-child' and query like '%pg_sleep(60)%' and state = 'active'");
+      if (rows[0].n > 0) break;
+      if (Date.now() > deadline) throw new Error(`the child never reached the long migration:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toContain("applying 20250301000002");
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+
+    // As before that file: quick applied, nothing of long.
+    expect((await ledger(f.client)).map((r) => r.version)).toEqual(["20250301000001"]);
+    expect((await f.client.query("select to_regclass('public.long_one') as t")).rows[0].t).toBeNull();
+
+    // The next run waits for the dead session's lock to go (the server notices within a second) and completes.
+    f.write("20250301000002_long.sql", "create table long_one (id int);\ninsert into long_one values (1);\n");
+    const started = Date.now();
+    const next = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(next.applied.map((a) => a.version)).toEqual(["20250301000002"]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await f.client.query("select count(*)::int as n from long_one")).rows[0].n).toBe(1);
+  });
+});
+
+describe("permissions and destructive statements", () => {
+  it("runs migrations as postgres, not as the superuser, so permission errors show as on Supabase", async () => {
+    const f = await fixture();
+    f.write("20250401000001_who.sql", "create table who as select current_user::text as role, current_setting('is_superuser') as superuser;\n");
+    await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect((await f.client.query("select * from who")).rows).toEqual([{ role: "postgres", superuser: "off" }]);
+    expect((await f.client.query("select tableowner from pg_tables where tablename = 'who'")).rows[0].tableowner).toBe("postgres");
+    f.write("20250401000002_touch_auth.sql", "alter table auth.users add column nickname text;\n");
+    const e = (await pushMigrations(f.client, readMigrationFiles(f.dir)).catch((err: unknown) => err)) as MigrationError;
+    expect(e.detail).toMatchObject({ kind: "failed", failure: { code: "42501", line: 1 } });
+    expect(e.message).toContain("must be owner of table users");
+  });
+
+  it("refuses a destructive file without the header; with it, copies what it destroys first", async () => {
+    const f = await fixture();
+    f.write("20250501000001_conversations.sql", "create table conversations (id int primary key, raw_response_url text, parse_attempts int);\ninsert into conversations values (1, 'raw/u1/a.json', 2), (2, null, 0);\n");
+    f.write("20250501000002_rollback_raw.sql", "alter table conversations drop column raw_response_url, drop column parse_attempts;\n");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["destructive-without-header"]);
+    expect(await f.client.query("select to_regclass('public.conversations') as t").then((r) => r.rows[0].t)).toBeNull();
+
+    f.write(
+      "20250501000002_rollback_raw.sql",
+      "-- rollout-stack:destructive: seed 004-13, drop the raw response columns\nalter table conversations drop column raw_response_url, drop column parse_attempts;\n",
+    );
+    const result = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(result.applied[1].backups).toEqual(["migration_backups.\"20250501000002_public_conversations\""]);
+    const backup = await f.client.query('select id, raw_response_url, parse_attempts from migration_backups."20250501000002_public_conversations" order by id');
+    expect(backup.rows).toEqual([
+      { id: 1, raw_response_url: "raw/u1/a.json", parse_attempts: 2 },
+      { id: 2, raw_response_url: null, parse_attempts: 0 },
+    ]);
+    const comment = await f.client.query("select obj_description('migration_backups.\"20250501000002_public_conversations\"'::regclass) as c");
+    expect(comment.rows[0].c).toBe("rollout-stack: copy of public.conversations taken before migration 20250501000002_rollback_raw");
+    expect((await f.client.query("select column_name from information_schema.columns where table_name = 'conversations' order by 1")).rows).toEqual([{ column_name: "id" }]);
+  });
+
+  it("backs up a dropped schema's tables and skips tables that do not exist; a dry run writes nothing", async () => {
+    const f = await fixture();
+    f.write("20250601000001_schema.sql", "create schema health_companion;\ncreate table health_companion.threads (id int);\ninsert into health_companion.threads values (7);\n");
+    await pushMigrations(f.client, readMigrationFiles(f.dir));
+    f.write("20250601000002_drop.sql", "-- rollout-stack:destructive: seed 003-09\ndrop table if exists never_existed;\ndrop schema health_companion cascade;\n");
+    const dry = await pushMigrations(f.client, readMigrationFiles(f.dir), { dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, applied: [], roundTrips: 1 });
+    expect(dry.plan.pending.map((p) => p.destructive.map((d) => d.command))).toEqual([["DROP TABLE", "DROP SCHEMA"]]);
+    expect((await ledger(f.client)).length).toBe(1);
+    const result = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(result.applied[0].backups).toEqual(['migration_backups."20250601000002_health_companion_threads"']);
+    expect((await f.client.query('select id from migration_backups."20250601000002_health_companion_threads"')).rows).toEqual([{ id: 7 }]);
+  });
+
+  it("refuses transaction control and CONCURRENTLY before sending anything", async () => {
+    const f = await fixture();
+    f.write("20250701000001_tx.sql", "create table t (id int);\nCOMMIT;\nBEGIN;\ncreate index concurrently t_id on t (id);\n");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["transaction-control", "transaction-control", "non-transactional"]);
+    expect((await f.client.query("select to_regclass('public.t') as t")).rows[0].t).toBeNull();
+    expect((await f.client.query("select to_regclass('supabase_migrations.schema_migrations') as t")).rows[0].t).toBeNull();
+  });
+});
