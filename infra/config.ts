@@ -226,6 +226,11 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     return { app, appName, feature, extra: rest.length > 0 };
   };
 
+  // The provider's own team key decides where resources go; it must agree with ours.
+  const providerTeam = raw["vercel:team"]?.value;
+  if (typeof providerTeam === "string" && c.vercelTeam && providerTeam !== c.vercelTeam) {
+    problem("vercel:team", `"${providerTeam}" differs from ${k("vercelTeam")} "${c.vercelTeam}"; set both to the same team`);
+  }
   if (c.mode === "cloud" && apps.length > 0 && !c.vercelTeam) {
     problem(k("vercelTeam"), "missing; set the Vercel team slug or ID that owns the projects (`pulumi config set vercelTeam acme`)");
   }

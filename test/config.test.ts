@@ -136,6 +136,12 @@ describe("parseStackConfig: bad stack files name the key and the fix", () => {
       /hobby|pro|enterprise/,
     ],
     [
+      "a provider team that differs from ours",
+      (r) => (r["vercel:team"] = { value: "other-team", secret: false }),
+      "vercel:team",
+      /"other-team" differs from rollout-stack:vercelTeam "acme"; set both to the same team/,
+    ],
+    [
       "a cloud stack without a Vercel team",
       (r) => delete r["rollout-stack:vercelTeam"],
       "rollout-stack:vercelTeam",
