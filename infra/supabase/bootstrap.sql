@@ -136,6 +136,8 @@ ALTER FUNCTION auth.role() OWNER TO supabase_auth_admin;
 ALTER FUNCTION auth.email() OWNER TO supabase_auth_admin;
 ALTER FUNCTION auth.jwt() OWNER TO supabase_auth_admin;
 GRANT USAGE ON SCHEMA auth TO postgres, anon, authenticated, service_role;
+-- 00000000000001-auth-schema.sql. Foreign keys to auth.users are checked as its owner, who needs the schema.
+GRANT ALL ON SCHEMA auth TO supabase_auth_admin;
 GRANT ALL ON auth.users TO postgres, service_role;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role(), auth.email(), auth.jwt() TO postgres, anon, authenticated, service_role;
 
