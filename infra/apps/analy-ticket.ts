@@ -56,20 +56,22 @@ export const analyTicket: AppDecl = {
       "Phase 1: enhanced session manager, token refresh, error recovery, monitoring (100% at once).",
       SESSION_PERSISTENCE_FLAGS.core,
       [
-        { name: "off" },
         {
-          name: "100",
-          gates: [{ kind: "attest", name: "core-health", description: "error rate < 0.1%, session refresh success > 99%" }],
+          name: "off",
+          // Gates are checked before leaving a rung: the pre-deployment checklist (001-01) guards phase 1.
+          gates: [{ kind: "attest", name: "pre-deployment", description: "migrations applied, flag system working, monitoring and rollback prepared (seed 001 checklist)" }],
         },
+        { name: "100" },
       ],
-      ["001-04"],
+      ["001-01", "001-04"],
     ),
     group(
       "connection",
       "Phase 2: connection monitoring and auto-reconnection, 10% → 50% over a week → 100%.",
       SESSION_PERSISTENCE_FLAGS.connection,
       [
-        { name: "off" },
+        // Phase 2 starts once phase 1 meets its success criteria.
+        { name: "off", gates: [{ kind: "attest", name: "core-health", description: "phase 1: error rate < 0.1%, session refresh success > 99%" }] },
         { name: "10", soakHours: 3 * DAY, gates: [errorRate, { kind: "attest", name: "recovery", description: "connection recovery success > 95%" }] },
         { name: "50", soakHours: WEEK, gates: [errorRate, { kind: "attest", name: "recovery", description: "connection recovery success > 95%" }] },
         { name: "100" },

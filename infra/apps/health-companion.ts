@@ -19,10 +19,14 @@ export const healthCompanion: AppDecl = {
       name: "multi-thread-chat",
       description: "The multi-thread sidebar UI (seed 003 rollback option 3: the future feature flag).",
       rungs: [
-        { name: "off" },
         {
-          name: "on",
+          name: "off",
           gates: [
+            {
+              kind: "attest",
+              name: "staging-verified",
+              description: "migrations and RLS verified on staging, thread flows tested on a preview deployment (seed 003 pre-deployment)",
+            },
             {
               kind: "attest",
               name: "thread-api-health",
@@ -30,9 +34,10 @@ export const healthCompanion: AppDecl = {
             },
           ],
         },
+        { name: "on" },
       ],
       delivery: [{ kind: "enabled", key: "NEXT_PUBLIC_MULTI_THREAD_CHAT" }],
-      seedSteps: ["003-08", "003-10"],
+      seedSteps: ["003-01", "003-08", "003-10"],
     },
   ],
   crons: [],
@@ -40,7 +45,18 @@ export const healthCompanion: AppDecl = {
     name: "health-companion",
     schemas: [
       { name: "public", exposed: true },
-      { name: "health_companion", exposed: true },
+      {
+        name: "health_companion",
+        exposed: true,
+        // Threads are for signed-in users only: anon gets neither USAGE nor table privileges.
+        usage: ["authenticated", "service_role"],
+        grants: {
+          threads: {
+            authenticated: ["select", "insert", "update", "delete"],
+            service_role: ["select", "insert", "update", "delete"],
+          },
+        },
+      },
     ],
     buckets: [],
     policies: (["select", "insert", "update", "delete"] as const).map((command) => ({

@@ -111,7 +111,22 @@ export interface DatabaseDecl {
   /** Migrations live in `migrations/<name>/`; apps may share a database. */
   name: string;
   /** `exposed` = served by the Data API (PostgREST `db_schema`). */
-  schemas: { name: string; exposed: boolean }[];
+  schemas: {
+    name: string;
+    exposed: boolean;
+    /**
+     * Roles granted USAGE on the schema; the API roles (`anon`, `authenticated`, `service_role`) not
+     * listed lose it. @default the three API roles when exposed; not managed otherwise
+     */
+    usage?: string[];
+    /**
+     * Per-table privileges by role, converged after the migrations: each API role ends up with exactly
+     * what is listed (nothing when absent); other roles get what is listed. Tables not listed are
+     * left alone. e.g. `{ threads: { authenticated: ["select", "insert", "update", "delete"] } }`
+     * @default {}
+     */
+    grants?: Record<string, Record<string, ("select" | "insert" | "update" | "delete" | "truncate" | "references" | "trigger")[]>>;
+  }[];
   buckets: { id: string; public: boolean; fileSizeLimit?: string; allowedMimeTypes?: string[] }[];
   policies: {
     name: string;

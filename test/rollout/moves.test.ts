@@ -70,7 +70,7 @@ const ROWS: Row[] = [
   { key: "chat-sessions/cleanup", from: "dry-run", to: "live", kind: "advance", soak: "fresh", gates: "pass", allowed: false, problem: "dry-run has soaked 1 d 12 h of its 3 d" },
   { key: "chat-sessions/cleanup", from: "live", to: "dry-run", kind: "kill", soak: "fresh", gates: "none", allowed: true },
   // 001 core: 100% at once.
-  { key: "analy-ticket/core", from: "off", to: "100", kind: "advance", soak: "not-on-main", gates: "none", allowed: true },
+  { key: "analy-ticket/core", from: "off", to: "100", kind: "advance", soak: "not-on-main", gates: "pass", allowed: true },
   { key: "analy-ticket/core", from: "100", to: "off", kind: "kill", soak: "fresh", gates: "none", allowed: true },
   // 001 connection: 10 (3 d) → 50 (1 week) → 100.
   { key: "analy-ticket/connection", from: "10", to: "50", kind: "advance", soak: "soaked", gates: "pass", allowed: true },
@@ -102,7 +102,7 @@ const ROWS: Row[] = [
   { key: "metadata-context/enhanced-context", from: "off", to: "100", kind: "skip-forward", soak: "fresh", gates: "none", allowed: false, problem: "off → 100 skips 10, 50" },
   { key: "metadata-context/gpt5-mini", from: "on", to: "off", kind: "kill", soak: "fresh", gates: "none", allowed: true },
   // 003 multi-thread chat, 004 raw storage (1 h soak at 10%).
-  { key: "health-companion/multi-thread-chat", from: "off", to: "on", kind: "advance", soak: "fresh", gates: "none", allowed: true },
+  { key: "health-companion/multi-thread-chat", from: "off", to: "on", kind: "advance", soak: "fresh", gates: "pass", allowed: true },
   { key: "conversation-raw-storage/raw-storage", from: "10", to: "100", kind: "advance", soak: "soaked", gates: "pass", allowed: true },
   { key: "conversation-raw-storage/raw-storage", from: "10", to: "100", kind: "advance", soak: "fresh", gates: "pass", allowed: false, problem: "10 has soaked 30 min of its 1 h" },
   { key: "conversation-raw-storage/raw-storage", from: "10", to: "100", kind: "advance", soak: "soaked", gates: "none", allowed: false, problem: "gate parse-success-1h (sql) was not checked" },
