@@ -195,7 +195,7 @@ export async function runDb(argv: readonly string[], out: (line: string) => void
     return 0;
   } catch (e) {
     if (e instanceof MigrationError) {
-      for (const a of e.applied) out(`  applied ${a.version}_${a.name}.sql (${a.ms} ms)`);
+      // Files applied before a failure were already reported as they finished.
       out(`error: ${e.message}`);
       return 1;
     }

@@ -1,0 +1,115 @@
+/**
+ * `npm run local`, run as a user runs it (its own process, the real stack file and migrations), on a
+ * temporary cluster directory and a free port so it never touches the developer's `.local/`.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runLocal, LOCAL_STEPS, type LocalStep } from "../../infra/cli/local";
+import { connect, findRunningLocalPostgres, freePort, stopLocalPostgres } from "../../infra/supabase/local-postgres";
+
+const ROOT = path.resolve(__dirname, "../..");
+let parent: string;
+let dir: string;
+let port: number;
+
+/** Runs infra/cli/local.ts (the `npm run local` entry point) in a child process. */
+function local(...args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "infra/cli/local.ts"), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ROLLOUT_LOCAL_DIR: dir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, output }));
+  });
+}
+
+beforeAll(async () => {
+  parent = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-local-"));
+  fs.chmodSync(parent, 0o777);
+  dir = path.join(parent, "postgres");
+  port = await freePort();
+});
+afterAll(async () => {
+  await stopLocalPostgres(dir).catch(() => undefined);
+  fs.rmSync(parent, { recursive: true, force: true });
+});
+
+describe("npm run local", () => {
+  const databases = ["chat-sessions", "analy-ticket", "metadata-context", "health-companion", "conversation-raw-storage"];
+
+  it("first run: starts a cluster, creates and bootstraps every database, applies the migrations, leaves the server running", async () => {
+    const { code, output } = await local("--port", String(port));
+    expect(code, output).toBe(0);
+    expect(output).toContain("initialising a new Postgres cluster");
+    expect(output).toContain(`starting Postgres on 127.0.0.1:${port}`);
+    for (const db of databases) expect(output).toMatch(new RegExp(`${db}:\\n  created the database\\n  applied the Supabase bootstrap`));
+    expect(output).toContain("applying 20251117000000_add_raw_response_storage_columns.sql (2/3)");
+    expect(output).toContain(`connect as postgres: postgresql://postgres:postgres@127.0.0.1:${port}/<database>`);
+    // The process has exited; the server is still there, and the printed URL works.
+    expect(await findRunningLocalPostgres(dir)).toMatchObject({ port });
+    const client = await connect(`postgresql://postgres:postgres@127.0.0.1:${port}/chat-sessions`);
+    const { rows } = await client.query(
+      "select count(*)::int as n from information_schema.columns where table_name = 'fe_chat_sessions' and column_name in ('first_message_at', 'status')",
+    );
+    await client.end();
+    expect(rows[0].n).toBe(2);
+  });
+
+  it("second run: reuses the server, applies nothing and says so", async () => {
+    const { code, output } = await local();
+    expect(code, output).toBe(0);
+    expect(output).toContain(`Postgres already running on 127.0.0.1:${port}`);
+    for (const db of databases) expect(output).toContain(`${db}: up to date`);
+    expect(output).toContain("nothing changed: every database is up to date.");
+    expect(output).not.toContain("applying");
+  });
+
+  it("stop, then a run restarts the same cluster with nothing to change", async () => {
+    const stop = await local("stop");
+    expect(stop).toMatchObject({ code: 0 });
+    expect(stop.output).toContain("stopped the local Postgres");
+    expect(await findRunningLocalPostgres(dir)).toBeUndefined();
+    expect((await local("stop")).output).toContain("no local Postgres is running");
+
+    const again = await local("--port", String(port));
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain(`starting Postgres on 127.0.0.1:${port}`);
+    expect(again.output).not.toContain("initialising");
+    expect(again.output).toContain("nothing changed");
+  });
+
+  it("runs the steps in order for each database, so later convergence steps plug in", async () => {
+    const seen: string[] = [];
+    const probe: LocalStep = {
+      name: "probe",
+      async run(ctx) {
+        const client = await connect(ctx.url);
+        const { rows } = await client.query("select count(*)::int as n from supabase_migrations.schema_migrations");
+        await client.end();
+        seen.push(`${ctx.database.name}:${rows[0].n}`);
+        return ctx.database.name === "health-companion" ? ["probe changed something"] : [];
+      },
+    };
+    const lines: string[] = [];
+    const code = await runLocal([], (l) => lines.push(l), { dir, steps: [...LOCAL_STEPS, probe] });
+    expect(code).toBe(0);
+    expect(seen).toEqual(["chat-sessions:2", "analy-ticket:2", "metadata-context:1", "health-companion:1", "conversation-raw-storage:3"]);
+    expect(lines).toContain("health-companion:");
+    expect(lines).toContain("  probe changed something");
+    expect(lines).toContain("done: 1 change.");
+  });
+
+  it("rejects a bad argument with exit code 2", async () => {
+    const lines: string[] = [];
+    expect(await runLocal(["--port", "eighty"], (l) => lines.push(l), { dir })).toBe(2);
+    expect(lines.join("\n")).toContain("--port needs a port number");
+  });
+});
