@@ -1,0 +1,148 @@
+/**
+ * From the catalog's `DatabaseDecl`s to validated database plans: apps sharing a database are merged
+ * (identical declarations are shared, conflicting ones are an error naming both apps), every schema,
+ * bucket and policy is validated, and the managed SQL every database receives (the rollout bucketing
+ * functions) is added. Pure: no I/O, no Pulumi.
+ */
+import { createHash } from "crypto";
+import type { AppDecl, DatabaseDecl } from "../apps/types";
+import { bucketingSql } from "../rollout/bucketing-sql";
+import type { DatabasePlan, ManagedSqlSpec } from "./converge";
+import { bucketSpecOf, DEFAULT_GLOBAL_FILE_SIZE_LIMIT, type BucketSpec } from "./sql/buckets";
+import { schemaSpecOf, type SchemaSpec } from "./sql/grants";
+import { policySpecOf, type PolicySpec } from "./sql/policies";
+
+/** An operator mistake in a database declaration: every problem, one per line. */
+export class DeclarationError extends Error {
+  constructor(
+    readonly database: string,
+    readonly problems: string[],
+  ) {
+    super(`database "${database}" is declared with ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "DeclarationError";
+  }
+}
+
+/** A database and the apps that declare it. */
+export interface DeclaredDatabase {
+  decl: DatabaseDecl;
+  apps: string[];
+}
+
+/** Schema holding the rollout bucketing functions (never exposed: DESIGN.md "Supabase SQL"). */
+export const ROLLOUT_SCHEMA = "rollout";
+
+/** The managed SQL every database receives: `rollout.bucket()` and `rollout.in_rollout()`. */
+export function bucketingManagedSql(): ManagedSqlSpec {
+  const sql = bucketingSql({ schema: ROLLOUT_SCHEMA });
+  return { name: "rollout-bucketing", schema: ROLLOUT_SCHEMA, sql, version: createHash("sha256").update(sql).digest("hex").slice(0, 16) };
+}
+
+function keyed<T>(items: readonly T[], key: (t: T) => string, app: string, into: Map<string, { item: T; app: string }>, problems: string[]): void {
+  for (const item of items) {
+    const k = key(item);
+    const seen = into.get(k);
+    if (!seen) into.set(k, { item, app });
+    else if (JSON.stringify(seen.item) !== JSON.stringify(item)) {
+      problems.push(`${k} is declared differently by ${seen.app === app ? `${app} (twice)` : `${seen.app} and ${app}`}; declare it once, or make the declarations identical`);
+    }
+  }
+}
+
+/**
+ * The distinct databases of some apps, in first-declared order. Apps naming the same database are
+ * merged: their schemas, buckets, policies and checks are unioned.
+ */
+export function databasesOf(apps: readonly AppDecl[]): DeclaredDatabase[] {
+  const byName = new Map<string, { apps: string[]; decls: { app: string; decl: DatabaseDecl }[] }>();
+  for (const app of apps) {
+    if (!app.database) continue;
+    const entry = byName.get(app.database.name) ?? { apps: [], decls: [] };
+    entry.apps.push(app.name);
+    entry.decls.push({ app: app.name, decl: app.database });
+    byName.set(app.database.name, entry);
+  }
+  return [...byName.entries()].map(([name, { apps: names, decls }]) => {
+    if (decls.length === 1) return { decl: decls[0].decl, apps: names };
+    const problems: string[] = [];
+    const schemas = new Map<string, { item: DatabaseDecl["schemas"][number]; app: string }>();
+    const buckets = new Map<string, { item: DatabaseDecl["buckets"][number]; app: string }>();
+    const policies = new Map<string, { item: DatabaseDecl["policies"][number]; app: string }>();
+    const checks = new Map<string, { item: DatabaseDecl["checks"][number]; app: string }>();
+    for (const { app, decl } of decls) {
+      keyed(decl.schemas, (s) => `schema ${s.name}`, app, schemas, problems);
+      keyed(decl.buckets, (b) => `bucket ${b.id}`, app, buckets, problems);
+      keyed(decl.policies, (p) => `policy ${p.name} on ${p.on}`, app, policies, problems);
+      keyed(decl.checks, (c) => `check ${c.name}`, app, checks, problems);
+    }
+    if (problems.length) throw new DeclarationError(name, problems);
+    const items = <T>(m: Map<string, { item: T }>) => [...m.values()].map((v) => v.item);
+    return { decl: { name, schemas: items(schemas), buckets: items(buckets), policies: items(policies), checks: items(checks) }, apps: names };
+  });
+}
+
+export interface PlanOptions {
+  /** The project's global upload limit in bytes (bucket limits may not exceed it). @default 50 MiB */
+  globalFileSizeLimit?: number;
+  /** Managed SQL to install. @default [bucketingManagedSql()] */
+  managedSql?: ManagedSqlSpec[];
+}
+
+/** Validates a database declaration and turns it into a plan; throws `DeclarationError` listing every problem. */
+export function planDatabase(decl: DatabaseDecl, options: PlanOptions = {}): DatabasePlan {
+  const problems: string[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      problems.push(...(e as Error).message.split("\n"));
+      return undefined;
+    }
+  };
+  const managedSql = options.managedSql ?? [bucketingManagedSql()];
+  const schemas: SchemaSpec[] = [];
+  const seenSchemas = new Set<string>();
+  for (const s of decl.schemas) {
+    if (seenSchemas.has(s.name)) problems.push(`schema "${s.name}" is declared twice`);
+    seenSchemas.add(s.name);
+    const spec = attempt(() => schemaSpecOf(s));
+    if (spec) schemas.push(spec);
+    const managed = managedSql.find((m) => m.schema === s.name);
+    if (managed && s.exposed) {
+      problems.push(`schema "${s.name}" holds the managed SQL "${managed.name}" and must not be exposed: functions in an exposed schema are callable by anyone through the Data API`);
+    }
+  }
+  const buckets: BucketSpec[] = [];
+  const seenBuckets = new Set<string>();
+  for (const b of decl.buckets) {
+    if (seenBuckets.has(b.id)) problems.push(`bucket "${b.id}" is declared twice`);
+    seenBuckets.add(b.id);
+    const spec = attempt(() => bucketSpecOf(b, options.globalFileSizeLimit ?? DEFAULT_GLOBAL_FILE_SIZE_LIMIT));
+    if (spec) buckets.push(spec);
+  }
+  const policies: PolicySpec[] = [];
+  const seenPolicies = new Set<string>();
+  for (const p of decl.policies) {
+    const key = `${p.name} on ${p.on}`;
+    if (seenPolicies.has(key)) problems.push(`policy ${key} is declared twice`);
+    seenPolicies.add(key);
+    const spec = attempt(() => policySpecOf(p));
+    if (spec) policies.push(spec);
+  }
+  const checkNames = new Set<string>();
+  for (const c of decl.checks) {
+    if (checkNames.has(c.name)) problems.push(`check "${c.name}" is declared twice`);
+    checkNames.add(c.name);
+    if (!c.sql.trim()) problems.push(`check "${c.name}" has no SQL`);
+  }
+  if (problems.length) throw new DeclarationError(decl.name, problems);
+  return {
+    name: decl.name,
+    schemas,
+    buckets,
+    policies,
+    managedSql,
+    exposedSchemas: decl.schemas.filter((s) => s.exposed).map((s) => s.name),
+    checks: decl.checks.map((c) => ({ name: c.name, sql: c.sql })),
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Provider handler of `Bucket`: an idempotent upsert into `storage.buckets` (`convergeBucket`) of a
+ * bucket validated at program time as the Storage API validates it. Delete does nothing: deleting a
+ * bucket is the Storage API's job (a trigger blocks SQL deletes), and the component retains it.
+ * Bundled into the dynamic provider.
+ */
+import { withDatabase } from "../../connection";
+import { convergeBucket } from "../../converge";
+import { readBucketQuery, type BucketSpec } from "../../sql/buckets";
+import type { Handler } from "../provider";
+
+export interface BucketInputs extends BucketSpec {
+  database: string;
+}
+
+const settings = (b: BucketInputs) => JSON.stringify([b.name, b.public, b.fileSizeLimit, b.allowedMimeTypes]);
+
+export const handler: Handler<BucketInputs, BucketInputs> = {
+  async diff(_id, olds, news) {
+    const replaces = (["database", "id"] as const).filter((k) => olds[k] !== news[k]);
+    if (replaces.length) return { changes: true, replaces };
+    return { changes: settings(olds) !== settings(news) };
+  },
+  async create(inputs, ctx) {
+    const { database, ...spec } = inputs;
+    await withDatabase(database, ctx, (client) => convergeBucket(client, spec));
+    return { id: `${database}/bucket/${spec.id}`, outs: inputs };
+  },
+  async update(_id, _olds, news, ctx) {
+    const { database, ...spec } = news;
+    await withDatabase(database, ctx, (client) => convergeBucket(client, spec));
+    return { outs: news };
+  },
+  /** Refresh: the bucket's stored settings (a bucket deleted through the Storage API reads as gone). */
+  async read(id, props, ctx) {
+    const q = readBucketQuery(props.id);
+    const row = await withDatabase(props.database, ctx, async (client) => (await client.query(q.text, q.values)).rows[0]);
+    if (!row) return { id: "" };
+    return {
+      id,
+      props: {
+        ...props,
+        name: row.name,
+        public: row.public,
+        fileSizeLimit: row.file_size_limit === null ? null : Number(row.file_size_limit),
+        allowedMimeTypes: row.allowed_mime_types,
+      },
+    };
+  },
+  async delete() {
+    // Retained: buckets are deleted (emptied first) through the Storage API, never by SQL.
+  },
+};
