@@ -11,6 +11,7 @@
  * it changed. Later steps (schemas, grants, buckets, RLS policies, checks) append to the list.
  * Exit codes: 0 ok, 1 failure, 2 usage error.
  */
+import * as fs from "fs";
 import * as path from "path";
 import type { DatabaseDecl } from "../apps/types";
 import { ConfigError, loadStackConfigFile } from "../config";
@@ -24,6 +25,8 @@ import {
   type LocalPostgres,
 } from "../supabase/local-postgres";
 import { MigrationError, pushMigrations, readMigrationDir } from "../supabase/migrations";
+import { convergeDeclaration, describeStep } from "../supabase/converge";
+import { databasesOf, planDatabase } from "../supabase/declaration";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -86,8 +89,27 @@ export const migrationsStep: LocalStep = {
   },
 };
 
-/** The convergence, in order, for every database. Later tasks add their steps here. */
-export const LOCAL_STEPS: LocalStep[] = [bootstrapStep, migrationsStep];
+/**
+ * Everything the database declares after its migrations, through the same module the dynamic
+ * resources use (infra/supabase/converge.ts): schemas and grants, buckets, RLS policies, the
+ * bucketing functions, then the checks (RLS on exposed tables, invoker views, declared checks).
+ */
+export const declarationStep: LocalStep = {
+  name: "declaration",
+  async run(ctx) {
+    const plan = planDatabase(ctx.database);
+    const client = await connect(ctx.url);
+    try {
+      const results = await convergeDeclaration(client, plan);
+      return results.filter((r) => r.changed).map(describeStep);
+    } finally {
+      await client.end();
+    }
+  },
+};
+
+/** The convergence, in order, for every database. */
+export const LOCAL_STEPS: LocalStep[] = [bootstrapStep, migrationsStep, declarationStep];
 
 export interface LocalOptions {
   /** Cluster directory. @default `.local/postgres` in the project */
@@ -145,7 +167,7 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
 
   try {
     const config = loadStackConfigFile("local", options.stackFile ? { file: options.stackFile } : {});
-    const databases = [...new Map(config.apps.flatMap((a) => (a.database ? [[a.database.name, a.database] as const] : []))).values()];
+    const databases = databasesOf(config.apps).map((d) => d.decl);
     out(`local stack: ${databases.length} database${databases.length === 1 ? "" : "s"} (${databases.map((d) => d.name).join(", ") || "none"})`);
 
     const running = await findRunningLocalPostgres(dir);
@@ -156,6 +178,11 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
       onProgress: (m) => out(m.replace(dir, shown)),
     });
     if (server.how === "reused") out(`Postgres already running on 127.0.0.1:${server.port} (${shown})`);
+    // Where `pulumi up --stack local` finds these databases (infra/supabase/connection.ts).
+    fs.writeFileSync(
+      path.join(path.dirname(dir), "database-urls.json"),
+      JSON.stringify(Object.fromEntries(databases.map((d) => [d.name, server.url(d.name)])), null, 2) + "\n",
+    );
 
     const steps = options.steps ?? LOCAL_STEPS;
     const migrationsRoot = options.migrationsRoot ?? path.join(ROOT, "migrations");
