@@ -4,12 +4,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadPulumiStackConfig } from "./config";
+import { SupabaseDatabase, type SupabaseDatabaseSummary } from "./supabase/database";
+import { databasesOf } from "./supabase/declaration";
 import { VercelApp, type VercelAppSummary } from "./vercel";
 
 const config = loadPulumiStackConfig();
 
 // Vercel: one component per managed app, none on the local stack (databases only).
 const vercelApps = config.mode === "cloud" ? config.apps.map((app) => new VercelApp(app.name, { app, config })) : [];
+
+// Supabase: one component per declared database of the managed apps, on every stack (local included).
+const databases = databasesOf(config.apps).map(({ decl }) => new SupabaseDatabase(decl.name, { database: decl, config }));
 
 /** What the stack manages, readable in `pulumi stack output` and in previews. */
 export const stack = config.stack;
@@ -20,3 +25,5 @@ export const phases = config.phases;
 export const vercel: pulumi.Output<Record<string, VercelAppSummary>> = pulumi
   .all(vercelApps.map((a) => a.summary))
   .apply((summaries) => Object.fromEntries(vercelApps.map((a, i) => [a.plan.app, summaries[i]])));
+/** Per database: migrations, schemas, buckets, policies, checks, and the Data API exposure. */
+export const supabase: Record<string, SupabaseDatabaseSummary> = Object.fromEntries(databases.map((d) => [d.plan.name, d.summary]));
