@@ -117,7 +117,8 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
   private createBuckets(name: string, plan: DatabasePlan): Record<string, Bucket> {
     const out: Record<string, Bucket> = {};
     for (const spec of plan.buckets) {
-      out[spec.id] = new Bucket(`${name}-bucket-${spec.id}`, { database: plan.name, ...spec }, { parent: this, retainOnDelete: true });
+      const { id, ...settings } = spec;
+      out[id] = new Bucket(`${name}-bucket-${id}`, { database: plan.name, bucketId: id, ...settings }, { parent: this, retainOnDelete: true });
     }
     return out;
   }

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   await pulumi.runtime.runInPulumiStack(async () => {
     new r.Migrations("m", { database, dir: "migrations/db", files: [] });
     new r.Schema("s", { database, name: "s", exposed: false, grants: {} });
-    new r.Bucket("b", { database, id: "b", name: "b", public: false, fileSizeLimit: null, allowedMimeTypes: null });
+    new r.Bucket("b", { database, bucketId: "b", name: "b", public: false, fileSizeLimit: null, allowedMimeTypes: null });
     new r.RlsPolicy("p", { database, name: "p", schema: "s", table: "t", command: "select", roles: ["authenticated"], using: "true", withCheck: null, statement: "" });
     new r.ManagedSql("q", { database, name: "q", schema: "q", sql: "select 1", version: "1" });
     new r.Checks("c", { database, exposedSchemas: [], checks: [], declaration: "" });

@@ -161,13 +161,13 @@ describe("serialized providers in a plain node process", () => {
 
   it("Bucket: upserts; same inputs no change; a new setting is an update; refresh reads the row", async () => {
     const env = { ROLLOUT_STACK_DB_URL_PROVIDERS: db.url };
-    const inputs = { database: "providers", id: "files", name: "files", public: false, fileSizeLimit: 1000000, allowedMimeTypes: ["application/json"] };
+    const inputs = { database: "providers", bucketId: "files", name: "files", public: false, fileSizeLimit: 1000000, allowedMimeTypes: ["application/json"] };
     const created = await runProvider(TYPES.Bucket, "create", [inputs], { env });
     expect(created.result.id).toBe("providers/bucket/files");
     expect((await runProvider(TYPES.Bucket, "diff", [created.result.id, created.result.outs, inputs], { env })).result).toEqual({ changes: false });
     const opened = { ...inputs, fileSizeLimit: 2000000 };
     expect((await runProvider(TYPES.Bucket, "diff", [created.result.id, created.result.outs, opened], { env })).result).toEqual({ changes: true });
-    expect((await runProvider(TYPES.Bucket, "diff", [created.result.id, created.result.outs, { ...inputs, id: "other" }], { env })).result).toEqual({ changes: true, replaces: ["id"] });
+    expect((await runProvider(TYPES.Bucket, "diff", [created.result.id, created.result.outs, { ...inputs, bucketId: "other" }], { env })).result).toEqual({ changes: true, replaces: ["bucketId"] });
     await runProvider(TYPES.Bucket, "update", [created.result.id, created.result.outs, opened], { env });
     const { rows } = await admin.query("select public, file_size_limit::int as l, allowed_mime_types as m from storage.buckets where id = 'files'");
     expect(rows).toEqual([{ public: false, l: 2000000, m: ["application/json"] }]);

@@ -9,31 +9,35 @@ import { convergeBucket } from "../../converge";
 import { readBucketQuery, type BucketSpec } from "../../sql/buckets";
 import type { Handler } from "../provider";
 
-export interface BucketInputs extends BucketSpec {
+/** A bucket's inputs: its spec with the id as `bucketId` (Pulumi reserves the property `id`). */
+export interface BucketInputs extends Omit<BucketSpec, "id"> {
   database: string;
+  bucketId: string;
 }
 
 const settings = (b: BucketInputs) => JSON.stringify([b.name, b.public, b.fileSizeLimit, b.allowedMimeTypes]);
 
+function specOf(b: BucketInputs): BucketSpec {
+  return { id: b.bucketId, name: b.name, public: b.public, fileSizeLimit: b.fileSizeLimit, allowedMimeTypes: b.allowedMimeTypes };
+}
+
 export const handler: Handler<BucketInputs, BucketInputs> = {
   async diff(_id, olds, news) {
-    const replaces = (["database", "id"] as const).filter((k) => olds[k] !== news[k]);
+    const replaces = (["database", "bucketId"] as const).filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces };
     return { changes: settings(olds) !== settings(news) };
   },
   async create(inputs, ctx) {
-    const { database, ...spec } = inputs;
-    await withDatabase(database, ctx, (client) => convergeBucket(client, spec));
-    return { id: `${database}/bucket/${spec.id}`, outs: inputs };
+    await withDatabase(inputs.database, ctx, (client) => convergeBucket(client, specOf(inputs)));
+    return { id: `${inputs.database}/bucket/${inputs.bucketId}`, outs: inputs };
   },
   async update(_id, _olds, news, ctx) {
-    const { database, ...spec } = news;
-    await withDatabase(database, ctx, (client) => convergeBucket(client, spec));
+    await withDatabase(news.database, ctx, (client) => convergeBucket(client, specOf(news)));
     return { outs: news };
   },
   /** Refresh: the bucket's stored settings (a bucket deleted through the Storage API reads as gone). */
   async read(id, props, ctx) {
-    const q = readBucketQuery(props.id);
+    const q = readBucketQuery(props.bucketId);
     const row = await withDatabase(props.database, ctx, async (client) => (await client.query(q.text, q.values)).rows[0]);
     if (!row) return { id: "" };
     return {
