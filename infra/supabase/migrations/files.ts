@@ -2,7 +2,7 @@
  * Migration files on disk: `migrations/<database>/<version>_<name>.sql`, the Supabase CLI's layout
  * (`supabase migration new` writes a 14-digit UTC version, `YYYYMMDDHHMMSS`).
  */
-import { createHash } from "crypto";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -61,9 +61,9 @@ export function readMigrationFiles(dir: string): MigrationFile[] {
 
 /** `readMigrationFiles` plus the `.sql` files it ignored. */
 export function readMigrationDir(dir: string): ReadResult {
-  let entries: string[];
+  let entries: fs.Dirent[];
   try {
-    entries = fs.readdirSync(dir);
+    entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(
@@ -72,25 +72,27 @@ export function readMigrationDir(dir: string): ReadResult {
   }
   const files: MigrationFile[] = [];
   const ignored: string[] = [];
-  for (const entry of entries.sort()) {
-    if (!entry.endsWith(".sql")) continue;
-    const match = MIGRATION_FILE_PATTERN.exec(entry);
-    const file = path.join(dir, entry);
-    if (!match || !fs.statSync(file).isFile()) {
+  for (const entry of entries) {
+    if (!entry.name.endsWith(".sql")) continue;
+    const match = MIGRATION_FILE_PATTERN.exec(entry.name);
+    const file = path.join(dir, entry.name);
+    // A symlink to a file counts as a file (readFileSync follows it).
+    if (!match || !(entry.isFile() || (entry.isSymbolicLink() && fs.statSync(file).isFile()))) {
       ignored.push(file);
       continue;
     }
     const bytes = fs.readFileSync(file);
-    files.push({
-      version: match[1],
-      name: match[2],
-      path: file,
-      sql: bytes.toString("utf8"),
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    });
+    files.push({ version: match[1], name: match[2], path: file, sql: bytes.toString("utf8"), sha256: sha256(bytes) });
   }
+  ignored.sort();
   files.sort((a, b) => compareVersions(a.version, b.version) || (a.path < b.path ? -1 : 1));
   return { files, ignored };
+}
+
+/** Hex sha256 (one-shot `crypto.hash` where Node has it: much cheaper for small files). */
+function sha256(bytes: Buffer): string {
+  const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: "hex") => string }).hash;
+  return oneShot ? oneShot("sha256", bytes, "hex") : crypto.createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Text order, as the CLI's `ORDER BY version` and directory listing. */

@@ -77,7 +77,7 @@ export function planMigrations(files: readonly MigrationFile[], applied: readonl
     if (row) {
       if (row.statements === null) {
         entries.push({ version, name: file.name, status: "applied-unverified", path: file.path });
-      } else if (normalizeStatements(splitStatements(file.sql).map((s) => s.text)) !== normalizeStatements(row.statements)) {
+      } else if (isDrift(file, row.statements)) {
         refusals.push({ kind: "drift", version, name: file.name, path: file.path });
         entries.push({ version, name: file.name, status: "drift", path: file.path });
       } else {
@@ -96,6 +96,13 @@ export function planMigrations(files: readonly MigrationFile[], applied: readonl
     entries.push({ version, name: file.name, status: "pending", path: file.path });
   }
   return { entries, pending: refusals.length ? [] : pending, refusals };
+}
+
+/** Whether a file differs from the statements recorded for it (exact match first: the common case). */
+function isDrift(file: MigrationFile, recorded: readonly string[]): boolean {
+  const statements = splitStatements(file.sql).map((s) => s.text);
+  if (statements.length === recorded.length && statements.every((s, i) => s === recorded[i])) return false;
+  return normalizeStatements(statements) !== normalizeStatements(recorded);
 }
 
 /** Splits a file to apply and checks each statement. */

@@ -268,6 +268,8 @@ class AtomicState implements State {
 
 /** Go's `unicode.IsSpace` (what `strings.TrimSpace` trims); unlike JS `trim()`, not U+FEFF. */
 function isGoSpace(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code > 0x20 && code < 0x80) return false;
   switch (c) {
     case "\t":
     case "\n":
@@ -335,18 +337,23 @@ export function normalizeStatements(statements: readonly string[]): string {
 
 const WORD_CHAR = /[\p{L}\p{N}_$]/u;
 
+function isWordChar(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code < 0x80) return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 36;
+  return WORD_CHAR.test(c);
+}
+
 function collapseWhitespace(s: string): string {
-  const chars = [...s];
   let out = "";
   let pendingSpace = false;
   let last = "";
-  for (const c of chars) {
+  for (const c of s) {
     if (isGoSpace(c) || c === "\ufeff") {
       pendingSpace = out.length > 0;
       continue;
     }
     // Keep one space only between two word characters (`create table`), where it separates tokens.
-    if (pendingSpace && WORD_CHAR.test(last) && WORD_CHAR.test(c)) out += " ";
+    if (pendingSpace && isWordChar(last) && isWordChar(c)) out += " ";
     pendingSpace = false;
     out += c;
     last = c;
