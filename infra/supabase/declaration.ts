@@ -135,7 +135,7 @@ export function planDatabase(decl: DatabaseDecl, options: PlanOptions = {}): Dat
     checkNames.add(c.name);
     if (!c.sql.trim()) problems.push(`check "${c.name}" has no SQL`);
   }
-  if (problems.length) throw new DeclarationError(decl.name, problems);
+  if (problems.length) throw new DeclarationError(decl.name, [...new Set(problems)]);
   return {
     name: decl.name,
     schemas,
