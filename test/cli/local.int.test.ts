@@ -79,6 +79,7 @@ describe("npm run local", () => {
     expect(await findRunningLocalPostgres(dir)).toBeUndefined();
     expect((await local("stop")).output).toContain("no local Postgres is running");
 
+    port = await freePort();
     const again = await local("--port", String(port));
     expect(again.code, again.output).toBe(0);
     expect(again.output).toContain(`starting Postgres on 127.0.0.1:${port}`);

@@ -147,6 +147,7 @@ describe("formatRefusal", () => {
     { kind: "missing-file", version: "2", name: "b" },
     { kind: "out-of-order", version: "1", path: "m/1_a.sql", newestApplied: "3" },
     { kind: "duplicate-version", version: "1", paths: ["m/1_a.sql", "m/1_b.sql"] },
+    { kind: "repair-without-file", version: "7" },
     { kind: "transaction-control", path: "m/1_a.sql", line: 2, col: 1, command: "COMMIT" },
     { kind: "non-transactional", path: "m/1_a.sql", line: 2, col: 1, command: "VACUUM" },
     { kind: "psql-meta-command", path: "m/1_a.sql", line: 2, col: 1, command: "\\i" },
@@ -175,6 +176,14 @@ describe("buildBatch and locateFailure", () => {
       `INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES ('20250101000006', 'm20250101000006', ARRAY['-- lead comment\ncreate table t (id int)','insert into t\n  values (''é😀'', 1)','-- trailing note']::text[])`,
     );
     expect(parts.find((p) => p.text === "-- trailing note")?.completes).toBe(false);
+  });
+
+  it("commits all but a run's last file without waiting for the WAL flush; errors still map to the file", () => {
+    const { text, parts } = buildBatch(m, false);
+    expect(text.startsWith("RESET ALL\n;\nBEGIN\n;\nSET LOCAL synchronous_commit = off\n;\n-- lead comment")).toBe(true);
+    expect(buildBatch(m, true).text).not.toContain("synchronous_commit");
+    // RESET, BEGIN, SET and the create table completed: the insert failed.
+    expect(locateFailure(m, parts, { message: "x" }, 4)).toMatchObject({ statementIndex: 2, line: 4 });
   });
 
   it("maps a Postgres position (in characters) back to the file's line and column", () => {

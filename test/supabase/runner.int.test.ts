@@ -125,6 +125,9 @@ describe("a failing file", () => {
     expect((await pushMigrations(f.client, readMigrationFiles(f.dir))).applied.map((a) => a.version)).toEqual(["20250101000004"]);
     // The repaired file was recorded, never run.
     expect((await f.client.query("select to_regclass('public.late') as t")).rows[0].t).toBeNull();
+    expect(await refusalKinds(repairMigrations(f.client, readMigrationFiles(f.dir), { status: "applied", versions: ["20250101999999"] }))).toEqual([
+      "repair-without-file",
+    ]);
     expect(await repairMigrations(f.client, readMigrationFiles(f.dir), { status: "reverted", versions: ["20250101000000", "20250101999999"] })).toEqual({
       changed: ["20250101000000"],
       unchanged: ["20250101999999"],

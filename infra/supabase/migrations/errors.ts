@@ -10,6 +10,7 @@ export type Refusal =
   | { kind: "missing-file"; version: string; name: string | null }
   | { kind: "out-of-order"; version: string; path: string; newestApplied: string }
   | { kind: "duplicate-version"; version: string; paths: string[] }
+  | { kind: "repair-without-file"; version: string }
   | { kind: "transaction-control"; path: string; line: number; col: number; command: string }
   | { kind: "non-transactional"; path: string; line: number; col: number; command: string }
   | { kind: "psql-meta-command"; path: string; line: number; col: number; command: string }
@@ -40,6 +41,11 @@ export function formatRefusal(r: Refusal): string {
       );
     case "duplicate-version":
       return `version ${r.version} is used by several files: ${r.paths.join(", ")}.\n  fix: give each file its own version (rename one to a new timestamp)`;
+    case "repair-without-file":
+      return (
+        `repair --applied ${r.version}: no local file has version ${r.version}; repair records a file's statements, so the file must exist.\n` +
+        `  fix: check the version against the file names (the digits before the first _), or add the file first`
+      );
     case "transaction-control":
       return (
         `${r.path}:${r.line}:${r.col}: ${r.command} at the top level of a migration. Each file runs in one transaction with its ledger row; ` +

@@ -406,7 +406,7 @@ export async function repairMigrations(
   if (request.status === "applied") {
     const missing: Refusal[] = request.versions
       .filter((v) => !files.some((f) => f.version === v))
-      .map((v) => ({ kind: "missing-file", version: v, name: null }));
+      .map((v) => ({ kind: "repair-without-file", version: v }));
     if (missing.length) {
       throw new MigrationError({ kind: "refused", refusals: missing });
     }
