@@ -58,7 +58,10 @@ function runProvider(type: string, method: string, args: unknown[], opts: { conf
         reject(new Error(`provider process exited ${code}: ${out}\n${err}`));
       }
     });
-    child.stdin.end(JSON.stringify({ provider: providers[type], config: opts.config ?? {}, method, args }));
+    // As the host passes them: inputs (and outputs) carry the serialized provider under __provider.
+    const withProvider = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? { ...v, __provider: providers[type] } : v);
+    const hostArgs = method === "create" ? [withProvider(args[0])] : method === "check" || method === "diff" || method === "update" ? args.map((a, i) => (i === 0 && method !== "check" ? a : withProvider(a))) : args.map((a, i) => (i === 1 ? withProvider(a) : a));
+    child.stdin.end(JSON.stringify({ provider: providers[type], config: opts.config ?? {}, method, args: hostArgs }));
   });
 }
 
@@ -253,7 +256,9 @@ describe("serialized providers in a plain node process", () => {
       const inputs = { projectRef: "abcdefghijklmnopqrst", schemas: ["health_companion", "public"] };
       const created = await runProvider(TYPES.DataApiExposure, "create", [inputs], { env });
       expect(created.error).toBeUndefined();
-      expect(created.result.outs).toEqual({ ...inputs, dbSchema: ["public", "graphql_public", "health_companion"], added: ["health_companion"] });
+      const { __provider, ...outs } = created.result.outs;
+      expect(__provider).toBe(providers[TYPES.DataApiExposure]);
+      expect(outs).toEqual({ ...inputs, dbSchema: ["public", "graphql_public", "health_companion"], added: ["health_companion"] });
       expect(JSON.stringify(created.result)).not.toContain("not-for-state");
       expect(seen.map((s) => [s.method, s.url, s.auth, s.body])).toEqual([
         ["GET", "/v1/projects/abcdefghijklmnopqrst/postgrest", "Bearer sbp_test_token", ""],
