@@ -300,12 +300,21 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     } else {
       how = "started";
     }
-    port = options.port ?? (await freePort());
-    if (options.port !== undefined && (await portAcceptsConnections(port))) {
-      throw new Error(`port ${port} on 127.0.0.1 is already in use by another program; choose another with --port`);
+    if (options.port !== undefined && (await portAcceptsConnections(options.port))) {
+      throw new Error(`port ${options.port} on 127.0.0.1 is already in use by another program; choose another with --port`);
     }
-    progress(`starting Postgres on 127.0.0.1:${port}`);
-    await startServer(dir, port, ids);
+    // A port the OS just called free can be taken before Postgres binds it (parallel test files):
+    // with no port asked for, try another.
+    for (let attempt = 1; ; attempt++) {
+      port = options.port ?? (await freePort());
+      progress(`starting Postgres on 127.0.0.1:${port}`);
+      try {
+        await startServer(dir, port, ids);
+        break;
+      } catch (e) {
+        if (options.port !== undefined || attempt >= 3 || !/could not bind|Address already in use/i.test((e as Error).message)) throw e;
+      }
+    }
   }
 
   const adminUrl = (database = "postgres") => connectionUrl(ADMIN_ROLE, password, port, database);
