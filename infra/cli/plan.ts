@@ -1,0 +1,109 @@
+/**
+ * `npm run plan -- --stack S [--base GITREF] [--format md|json]`: what a stack declares, or what a
+ * change moves, rendered offline under Pulumi mocks (no Pulumi CLI, no cloud, no secrets). A thin shell
+ * over `infra/plan/`: parse arguments, run, print the report on stdout (nothing else goes there), set
+ * the exit code: 0 ok, 1 failure (the reason on stderr; a bad stack file prints its ConfigError), 2 usage.
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigError } from "../config";
+import { BaseRefError, formatReport, planRedactor, PlanUsageError, RenderError, runPlan } from "../plan";
+import { removeActiveWorktrees } from "../plan/worktree";
+import { GitError } from "../rollout/history";
+
+const USAGE = `usage: npm run plan -- --stack S [--base GITREF] [--format md|json]
+
+Renders the stack offline (the program under Pulumi mocks; secrets and ESC values are placeholders)
+and reports in words what it does: phases moved, env values per target, the production redeploy and
+its reason, crons, migrations that will run, schemas, buckets and policies, other resources.
+
+options:
+  --stack S         the stack: its Pulumi.<S>.yaml in the project's stack directory
+  --base GITREF     compare with this commit's whole tree (its code and stack file), checked out as a
+                    temporary git worktree; without it, everything the stack declares is listed as new
+  --format md|json  markdown for a pull request comment (default), or JSON for tools
+                    (shape: PlanReport in infra/plan/report.ts, "format": "rollout-stack.plan/v1")
+  --cwd DIR         the project root (default: the current directory)
+  --timeout SEC     per render (default 300)
+
+exit codes: 0 ok, 1 failure (the reason is printed), 2 usage`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        stack: { type: "string" },
+        base: { type: "string" },
+        format: { type: "string" },
+        cwd: { type: "string" },
+        timeout: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return { help: true as const };
+  if (!values.stack) throw new UsageError("--stack is required");
+  const format = values.format ?? "md";
+  if (format !== "md" && format !== "json") throw new UsageError(`--format ${format}: use md or json`);
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UsageError(`--timeout ${values.timeout}: a number of seconds`);
+  if (values.base !== undefined && values.base.trim() === "") throw new UsageError("--base needs a git ref (empty: is BASE_SHA set?)");
+  return { help: false as const, stack: values.stack, base: values.base, format: format as "md" | "json", cwd: values.cwd, timeoutMs: timeout && timeout * 1000 };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    process.stderr.write(`plan: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // Ctrl-C or a cancelled CI job: remove the base worktree before going.
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeActiveWorktrees();
+    process.stderr.write(`plan: interrupted (${signal})\n`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const options = { root: path.resolve(args.cwd ?? process.cwd()), stack: args.stack, base: args.base, timeoutMs: args.timeoutMs };
+  // Built first, so that errors are redacted too.
+  const redact = planRedactor(options);
+  try {
+    const outcome = await runPlan({ ...options, redact });
+    process.stdout.write(formatReport(outcome, args.format));
+    return 0;
+  } catch (e) {
+    if (e instanceof PlanUsageError || e instanceof BaseRefError) {
+      process.stderr.write(`plan: ${redact(e.message)}\n`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof RenderError || e instanceof GitError) {
+      process.stderr.write(`plan: ${redact(e.message)}\n`);
+      return 1;
+    }
+    // A bug: show the stack, still redacted.
+    process.stderr.write(`plan: unexpected error: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+    return 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

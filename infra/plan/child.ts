@@ -1,0 +1,187 @@
+/**
+ * One offline render of one stack of one source tree, in its own process (`plan` starts one per tree:
+ * the working tree, and the base commit's worktree). Run as
+ *   node -r ts-node/register/transpile-only infra/plan/child.ts <request.json>
+ * with the tree as the working directory. It loads the TREE's program (`main` in its `Pulumi.yaml`),
+ * its stack file and, when present, its config module and catalog; the harness is this file's own.
+ *
+ * Config is the stack file's, as the engine would pass it, except secrets: a `secure:` value becomes a
+ * placeholder derived from a keyed fingerprint of its ciphertext (so a changed secret shows as
+ * "changed"), and a secret the program requires that the file lacks (from ESC, say) a fixed
+ * placeholder. Nothing is decrypted; no secret value exists in this process.
+ *
+ * The result (a `PlanSnapshot`, or an error) is written as JSON to the request's `out` file.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import type { FeatureDecl } from "../apps/types";
+import { ProjectFileError, readProjectFile, stackFileRel } from "./project";
+import { FINGERPRINT_ENV, type ChildRequest, type ChildResult } from "./protocol";
+import { fakeSecret, renderProgram, type ProgramConfig } from "./render";
+import { fingerprint, SNAPSHOT_VERSION, snapshotOutputs, snapshotResource, type PlanSnapshot, type StackFileFacts } from "./snapshot";
+
+class SetupError extends Error {}
+
+function isSecure(value: unknown): value is { secure: unknown } {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+function normalizeRungs(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === "string" || typeof v === "number") out[k] = String(v);
+  return out;
+}
+
+function environmentsOf(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : value && typeof value === "object" && Array.isArray((value as { imports?: unknown }).imports) ? (value as { imports: unknown[] }).imports : [];
+  return list.filter((x): x is string => typeof x === "string");
+}
+
+/** The config the program gets, and the facts the report reads, from the stack file text. */
+function configFromStackFile(text: string, rel: string, namespace: string, key: string): { config: ProgramConfig; facts: StackFileFacts } {
+  const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown>; environment?: unknown };
+  const config: ProgramConfig = {};
+  const secrets: Record<string, string> = {};
+  for (const [k, value] of Object.entries(doc.config ?? {})) {
+    if (isSecure(value)) {
+      const fp = fingerprint(key, String(value.secure));
+      secrets[k] = fp;
+      config[k] = { value: `${fakeSecret(k)}-${fp.slice(0, 12)}`, secret: true };
+    } else {
+      config[k] = { value };
+    }
+  }
+  const raw = doc.config ?? {};
+  const apps = raw[`${namespace}:apps`];
+  return {
+    config,
+    facts: {
+      path: rel,
+      apps: Array.isArray(apps) ? apps.map(String) : [],
+      phases: normalizeRungs(raw[`${namespace}:phases`]),
+      previewPhases: normalizeRungs(raw[`${namespace}:previewPhases`]),
+      secrets,
+      environments: environmentsOf(doc.environment),
+    },
+  };
+}
+
+/** Requires a module of the tree if it exists (older trees may lack it). */
+function optionalTreeModule<T>(root: string, rel: string): T | undefined {
+  let resolved: string;
+  try {
+    resolved = require.resolve(path.join(root, rel));
+  } catch {
+    return undefined;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(resolved) as T;
+}
+
+/** Secret keys the tree's config parser says the program needs but the file does not hold. */
+function missingSecrets(root: string, stack: string, file: string, namespace: string): string[] {
+  const mod = optionalTreeModule<{ loadStackConfigFile?: (stack: string, o: { file: string }) => { secrets: Record<string, { known: boolean }> } }>(root, "infra/config");
+  if (typeof mod?.loadStackConfigFile !== "function") return [];
+  const parsed = mod.loadStackConfigFile(stack, { file });
+  return Object.entries(parsed.secrets ?? {})
+    .filter(([, v]) => !v.known)
+    .map(([k]) => `${namespace}:${k}`);
+}
+
+function featuresOf(root: string, apps: readonly string[]): Record<string, FeatureDecl> | null {
+  const mod = optionalTreeModule<{ CATALOG?: readonly { name: string; features: FeatureDecl[] }[] }>(root, "infra/apps");
+  if (!Array.isArray(mod?.CATALOG)) return null;
+  const out: Record<string, FeatureDecl> = {};
+  for (const app of mod.CATALOG) {
+    if (!apps.includes(app.name)) continue;
+    for (const f of app.features ?? []) out[`${app.name}/${f.name}`] = JSON.parse(JSON.stringify(f)) as FeatureDecl;
+  }
+  return out;
+}
+
+function isConfigError(e: unknown): e is Error {
+  return e instanceof Error && e.name === "ConfigError";
+}
+
+function emptySnapshot(stack: string, project: string): PlanSnapshot {
+  return { version: SNAPSHOT_VERSION, stack, project, stackFile: null, features: null, resources: [], outputs: {}, logs: [], placeholders: [] };
+}
+
+/** Renders the request's stack; never throws (errors become a `ChildResult`). */
+export async function renderForPlan(request: ChildRequest, key: string): Promise<ChildResult> {
+  const root = path.resolve(request.root);
+  try {
+    const project = readProjectFile(root);
+    if (!project) return { ok: true, snapshot: emptySnapshot(request.stack, "") };
+    const rel = stackFileRel(project, request.stack);
+    const file = path.join(root, rel);
+    const empty = emptySnapshot(request.stack, project.name);
+    if (!fs.existsSync(file)) return { ok: true, snapshot: empty };
+
+    // One @pulumi/pulumi for the harness and the program, or the harness would not see registrations.
+    const mine = fs.realpathSync(require.resolve("@pulumi/pulumi"));
+    let theirs: string;
+    try {
+      theirs = fs.realpathSync(require.resolve("@pulumi/pulumi", { paths: [root] }));
+    } catch {
+      throw new SetupError(`@pulumi/pulumi cannot be resolved from ${root} (no node_modules?)`);
+    }
+    if (mine !== theirs) throw new SetupError(`the tree at ${root} resolves its own @pulumi/pulumi (${theirs}); the plan needs the one in ${mine}`);
+
+    const { config, facts } = configFromStackFile(fs.readFileSync(file, "utf8"), rel, project.name, key);
+    let placeholders: string[] = [];
+    try {
+      placeholders = missingSecrets(root, request.stack, file, project.name).filter((k) => !(k in config));
+    } catch (e) {
+      if (isConfigError(e)) return { ok: false, error: { kind: "config", message: e.message } };
+      throw e;
+    }
+    for (const k of placeholders) config[k] = { value: fakeSecret(k), secret: true };
+    const features = featuresOf(root, facts.apps);
+
+    const main = path.resolve(root, project.main);
+    const render = await renderProgram({
+      stack: request.stack,
+      project: project.name,
+      config,
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      program: () => ({ ...(require(main) as Record<string, unknown>) }),
+    });
+    return {
+      ok: true,
+      snapshot: {
+        ...empty,
+        stackFile: facts,
+        features,
+        resources: render.resources.map((r) => snapshotResource(r, key)),
+        outputs: snapshotOutputs(render.outputs, render.secretOutputs, key),
+        logs: render.logs,
+        placeholders: placeholders.sort(),
+      },
+    };
+  } catch (e) {
+    if (isConfigError(e)) return { ok: false, error: { kind: "config", message: e.message } };
+    if (e instanceof SetupError || e instanceof ProjectFileError) return { ok: false, error: { kind: "setup", message: e.message } };
+    const err = e as Error;
+    return { ok: false, error: { kind: "program", message: err && err.stack ? err.stack : String(e) } };
+  }
+}
+
+async function main(): Promise<void> {
+  const requestFile = process.argv[2];
+  if (!requestFile) throw new Error("usage: child.ts <request.json>");
+  const request = JSON.parse(fs.readFileSync(requestFile, "utf8")) as ChildRequest;
+  const key = process.env[FINGERPRINT_ENV];
+  if (!key) throw new Error(`${FINGERPRINT_ENV} is not set`);
+  const result = await renderForPlan(request, key);
+  fs.writeFileSync(request.out, JSON.stringify(result));
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
