@@ -261,6 +261,19 @@ export async function verifyDatabase(
 // ---------------------------------------------------------------------------------------------
 // All steps
 
+/** One line for a step that changed something (what `npm run local` prints). */
+export function describeStep(r: StepResult): string {
+  switch (r.step) {
+    case "schema":
+      return `schema ${r.target}: ${r.actions.join("; ")}`;
+    case "policy":
+      return `${r.actions.length > 1 ? "replaced" : r.actions[0]?.startsWith("drop") ? "dropped" : "created"} policy ${r.target}`;
+    default:
+      return r.actions.join("; ");
+  }
+}
+
+
 /**
  * Converges everything a database declares after its migrations, in order: schemas and grants,
  * buckets, policies, managed SQL, then verification. `onStep` sees each result as it happens.
