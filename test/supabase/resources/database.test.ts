@@ -173,9 +173,14 @@ describe("the Data API exposure", () => {
     expect(renders.local.outputs.supabase["health-companion"].dataApi).toBe("not managed on the local stack (no Data API)");
   });
 
-  it("without a project ref: absent, with a warning naming the config key", () => {
-    const r = renders.dev;
-    expect(loadStackConfigFile("dev").databases["health-companion"]?.projectRef).toBeUndefined();
+  it("without a project ref: absent, with a warning naming the config key", async () => {
+    expect(loadStackConfigFile("dev").databases["health-companion"]?.projectRef).toBeDefined();
+    const withoutRef = withConfig(realStackConfig("dev"), "rollout-stack:databases", (dbs) => {
+      const { ["health-companion"]: _dropped, ...rest } = dbs as Record<string, unknown>;
+      return rest;
+    });
+    const r = await renderStack("dev", withoutRef);
+    expect(renders.dev.ofType(TYPES.DataApiExposure).length).toBeGreaterThan(0);
     expect(r.ofType(TYPES.DataApiExposure)).toEqual([]);
     expect(r.logs).toContainEqual({
       severity: "warning",
