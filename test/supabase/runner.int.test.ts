@@ -19,17 +19,20 @@ import {
 import { startTestPostgres, type TestPostgres } from "../support/postgres";
 
 let pg: TestPostgres;
+const dirs: string[] = [];
 beforeAll(async () => {
   pg = await startTestPostgres();
 });
 afterAll(async () => {
   await pg?.stop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /** A fresh database (as `postgres`), an admin client on it, and an empty migrations directory. */
 async function fixture(): Promise<{ dir: string; client: Client; admin: Client; url: string; write(name: string, sql: string): void; remove(name: string): void }> {
   const db = await pg.createDatabase();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
+  dirs.push(dir);
   return {
     dir,
     url: db.url,
