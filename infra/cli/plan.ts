@@ -4,6 +4,7 @@
  * over `infra/plan/`: parse arguments, run, print the report on stdout (nothing else goes there), set
  * the exit code: 0 ok, 1 failure (the reason on stderr; a bad stack file prints its ConfigError), 2 usage.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config";
@@ -23,6 +24,7 @@ options:
                     temporary git worktree; without it, everything the stack declares is listed as new
   --format md|json  markdown for a pull request comment (default), or JSON for tools
                     (shape: PlanReport in infra/plan/report.ts, "format": "rollout-stack.plan/v1")
+  --json-file PATH  also write the JSON report to PATH (both formats from one render)
   --cwd DIR         the project root (default: the current directory)
   --timeout SEC     per render (default 300)
 
@@ -42,6 +44,7 @@ function parse(argv: string[]) {
         base: { type: "string" },
         format: { type: "string" },
         cwd: { type: "string" },
+        "json-file": { type: "string" },
         timeout: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -56,7 +59,7 @@ function parse(argv: string[]) {
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UsageError(`--timeout ${values.timeout}: a number of seconds`);
   if (values.base !== undefined && values.base.trim() === "") throw new UsageError("--base needs a git ref (empty: is BASE_SHA set?)");
-  return { help: false as const, stack: values.stack, base: values.base, format: format as "md" | "json", cwd: values.cwd, timeoutMs: timeout && timeout * 1000 };
+  return { help: false as const, stack: values.stack, base: values.base, format: format as "md" | "json", jsonFile: values["json-file"], cwd: values.cwd, timeoutMs: timeout && timeout * 1000 };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   const redact = planRedactor(options);
   try {
     const outcome = await runPlan({ ...options, redact });
+    if (args.jsonFile) fs.writeFileSync(args.jsonFile, formatReport(outcome, "json"));
     process.stdout.write(formatReport(outcome, args.format));
     return 0;
   } catch (e) {

@@ -48,7 +48,7 @@ export function secretsInStackFile(text: string): string[] {
     const name = key.includes(":") ? key.slice(key.indexOf(":") + 1) : key;
     if (SECRET_CONFIG_KEY.test(name) || SECRET_NAME.test(name)) strings(value, out);
   }
-  return out;
+  return [...new Set(out)];
 }
 
 /** Values of environment variables whose names say they are secret (tokens, passphrases, keys). */

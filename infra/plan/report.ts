@@ -14,7 +14,7 @@
 import type { CronDecl, FeatureDecl } from "../apps/types";
 import { findRung, ladderOf, type Rung } from "../rollout/ladder";
 import { classifyMove, type MoveKind } from "../rollout/moves";
-import { META_HASH_KEY, redeployReason } from "../vercel/env-plan";
+import { META_ENV_PREFIX, redeployReason } from "../vercel/env-plan";
 import { isMasked, type PlanSnapshot, type SnapshotResource } from "./snapshot";
 
 export const REPORT_FORMAT = "rollout-stack.plan/v1";
@@ -375,23 +375,21 @@ function redeployOf(before: AppView | undefined, after: AppView | undefined): Ve
     const kept = a!.inputs.deleteOnDestroy === false;
     return { redeploy: false, reason: `the production deployment is no longer managed${kept ? " (kept on Vercel: deleteOnDestroy is false)" : " (deleted)"}`, keys: [] };
   }
+  // Env hashes are not printed: they cover secret digests, which differ from run to run here.
   const afterMeta = metaOf(b);
   if (!a) {
-    const r = afterMeta ? redeployReason(undefined, afterMeta) : undefined;
-    return { redeploy: true, reason: r?.text ?? "first production deployment", keys: [] };
+    const keys = afterMeta ? Object.keys(afterMeta).filter((k) => k.startsWith(META_ENV_PREFIX)).length : 0;
+    return { redeploy: true, reason: `first production deployment${keys ? ` (${keys} production env keys)` : ""}`, keys: [] };
   }
   const inputs = replaceBecause(b, changedInputs(a, b));
-  if (inputs.length === 0) {
-    const hash = afterMeta?.[META_HASH_KEY];
-    return { redeploy: false, reason: `production env unchanged${hash ? ` (${hash})` : ""}: no new deployment`, keys: [] };
-  }
+  if (inputs.length === 0) return { redeploy: false, reason: "production env unchanged: no new deployment", keys: [] };
   const parts: string[] = [];
   let keys: string[] = [];
   const beforeMeta = metaOf(a);
   if (inputs.includes("meta") && beforeMeta && afterMeta) {
     const r = redeployReason(beforeMeta, afterMeta);
-    parts.push(r.text);
     keys = r.changed.map((c) => c.key);
+    parts.push(keys.length ? r.text : "production env changed");
   } else if (inputs.includes("meta")) {
     parts.push("production env changed");
   }
@@ -601,10 +599,15 @@ function summaryOf(report: Omit<PlanReport, "summary">): string {
   if (c.envValues) parts.push(plural(c.envValues, report.base ? "env value changed" : "env value", report.base ? "env values changed" : "env values"));
   if (c.redeploys) parts.push(`${plural(c.redeploys, "production redeploy", "production redeploys")} (${report.vercel.filter((v) => v.redeploy?.redeploy).map((v) => v.app).join(", ")})`);
   if (c.migrations) parts.push(plural(c.migrations, "migration to run", "migrations to run"));
-  const items = (n: number, word: string) => n && parts.push(plural(n, `${word} ${report.base ? "changed" : ""}`.trim(), `${word}s ${report.base ? "changed" : ""}`.trim()));
-  items(c.schemas, "schema");
-  items(c.buckets, "bucket");
-  items(c.policies, "policy");
+  // "2 policies added, 1 removed": per kind, by change.
+  const items = (pick: (d: DatabaseChange) => ItemChange[], one: string, many: string) => {
+    const all = report.databases.flatMap(pick);
+    const by = (["added", "changed", "replaced", "removed"] as const).map((ch) => [ch, all.filter((i) => i.change === ch).length] as const).filter(([, n]) => n > 0);
+    if (by.length) parts.push(by.map(([ch, n], i) => (i === 0 ? `${plural(n, one, many)} ${ch}` : `${n} ${ch}`)).join(", "));
+  };
+  items((d) => d.schemas, "schema", "schemas");
+  items((d) => d.buckets, "bucket", "buckets");
+  items((d) => d.policies, "policy", "policies");
   if (report.secrets.length) parts.push(plural(report.secrets.length, "secret changed", "secrets changed"));
   const resources = `resources: ${c.added} to add, ${c.updated} to update, ${c.replaced} to replace, ${c.removed} to remove`;
   if (!parts.length && !c.added && !c.updated && !c.replaced && !c.removed) return `stack ${report.stack} ${where}: no changes`;

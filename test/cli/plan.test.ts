@@ -1,0 +1,314 @@
+/**
+ * The `plan` CLI run as a user would: the real process, in a temporary git repository holding a copy of
+ * the project. The base is a commit; the head is the working tree (a seed move, a code change, a new
+ * stack file, a secret). Each run renders both trees under Pulumi mocks in child processes, through a
+ * git worktree of the base that must be gone afterwards.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { setPhase } from "../../infra/rollout/stack-file";
+import { planRepo, type PlanRepo, type PlanRun } from "../plan/fixture";
+
+const PROD = "stacks/Pulumi.prod.yaml";
+const T = {
+  env: "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
+  deployment: "vercel:index/deployment:Deployment",
+};
+
+let repo: PlanRepo;
+let base: string;
+
+beforeAll(() => {
+  repo = planRepo();
+  base = repo.commit("base: the project as checked in");
+});
+afterAll(() => repo?.cleanup());
+afterEach(() => {
+  repo.restore(base);
+  // Every run removes its base worktree, whatever happened.
+  expect(repo.worktrees()).toEqual([expect.stringMatching(/rollout-plan-test-/)]);
+});
+
+function move(key: string, rung: string): void {
+  repo.write(PROD, setPhase(repo.read(PROD), key, rung, PROD));
+}
+
+function ok(run: PlanRun): PlanRun {
+  expect(run.stderr, run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return run;
+}
+
+/** The seed moves (seed-steps.md): one line of the prod stack file each. */
+const MOVES = [
+  {
+    name: "flag on: health-companion/multi-thread-chat off → on",
+    key: "health-companion/multi-thread-chat",
+    rung: "on",
+    app: "health-companion",
+    phase: "off → on (advance)",
+    env: [["NEXT_PUBLIC_MULTI_THREAD_CHAT", "false", "true"]],
+    reason: 'production env changed: NEXT_PUBLIC_MULTI_THREAD_CHAT "false" → "true"',
+  },
+  {
+    name: "10 → 50: metadata-context/enhanced-context",
+    key: "metadata-context/enhanced-context",
+    rung: "50",
+    app: "metadata-context",
+    phase: "10% → 50% of production users (advance)",
+    env: [["ENABLE_METADATA_ROLLOUT_PERCENTAGE", "10", "50"]],
+    reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "50"',
+  },
+  {
+    name: "dry-run → live: chat-sessions/cleanup",
+    key: "chat-sessions/cleanup",
+    rung: "live",
+    app: "chat-sessions",
+    phase: "dry-run → live (advance)",
+    env: [["SESSION_CLEANUP_DRY_RUN", "true", "false"]],
+    reason: 'production env changed: SESSION_CLEANUP_DRY_RUN "true" → "false"',
+  },
+  {
+    name: "kill: metadata-context/enhanced-context 10 → off",
+    key: "metadata-context/enhanced-context",
+    rung: "off",
+    app: "metadata-context",
+    phase: "10% → off (kill: back to the first rung)",
+    env: [
+      ["ENABLE_METADATA_ROLLOUT_PERCENTAGE", "10", "0"],
+      ["USE_ENHANCED_METADATA_CONTEXT", "true", "false"],
+    ],
+    reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "0"; USE_ENHANCED_METADATA_CONTEXT "true" → "false"',
+  },
+];
+
+describe.each(MOVES)("seed move on prod: $name", (m) => {
+  it("markdown and JSON name the phase, the env values per target, the redeploy of that app only", () => {
+    move(m.key, m.rung);
+    const run = ok(repo.plan(["--stack", "prod", "--base", base, "--format", "md"], { json: true }));
+    const md = run.stdout;
+    const lines = md.split("\n");
+    // A one-line summary, then the stable marker.
+    expect(lines[0]).toBe(
+      `**Plan** · stack prod against ${base.slice(0, 12)}: 1 phase moved; ${m.env.length * 3} env values changed; 1 production redeploy (${m.app}); ` +
+        `resources: 0 to add, ${m.env.length} to update, 1 to replace, 0 to remove`,
+    );
+    expect(lines[1]).toBe("<!-- rollout-stack:plan stack=prod -->");
+    expect(md).toContain(`- \`${m.key}\`: ${m.phase}\n`);
+    for (const [key, from, to] of m.env) {
+      for (const target of ["production", "preview", "development"]) expect(md).toContain(`| ${target} | \`${key}\` | \`${from}\` | \`${to}\` |`);
+    }
+    expect(md).toContain(`**Production redeploy:** yes: ${m.reason}`);
+    expect(md).toContain(`| replace | \`${T.deployment}\` | \`${m.app}-production\` | replaced: \`meta\` changed |`);
+    expect(md).not.toContain("#### Databases");
+
+    const j = run.json;
+    expect(j.format).toBe("rollout-stack.plan/v1");
+    expect(j.base).toEqual({ ref: base, commit: base, stackFile: true });
+    expect(j.summary).toBe(lines[0].replace("**Plan** · ", ""));
+    expect(j.phases).toEqual([{ key: m.key, target: "production", from: m.key.endsWith("enhanced-context") ? "10" : m.key.endsWith("cleanup") ? "dry-run" : "off", to: m.rung, kind: m.rung === "off" ? "kill" : "advance", text: m.phase }]);
+    expect(j.vercel.map((v: any) => v.app)).toEqual([m.app]);
+    const [app] = j.vercel;
+    expect(app.env).toEqual(
+      ["production", "preview", "development"].flatMap((target) => m.env.map(([key, before, after]) => ({ target, key, change: "changed", secret: false, before, after }))),
+    );
+    expect(app.redeploy).toEqual({ redeploy: true, reason: m.reason, keys: m.env.map(([k]) => k) });
+    expect(j.resources.replaced.map((r: any) => [r.type, r.name, r.replaceBecause])).toEqual([[T.deployment, `${m.app}-production`, ["meta"]]]);
+    expect(j.resources.updated.map((r: any) => [r.type, r.name, r.inputs])).toEqual(m.env.map(([k]) => [T.env, `${m.app}-env-${k}`, ["comment", "value"]]));
+    expect(j.resources.added).toEqual([]);
+    expect(j.resources.removed).toEqual([]);
+    expect(j.databases).toEqual([]);
+    expect(j.warnings).toEqual([]);
+  });
+});
+
+describe("output", () => {
+  it("is the same for the same change: --format json on stdout equals --json-file, markdown repeats byte for byte", () => {
+    move("metadata-context/enhanced-context", "50");
+    const first = ok(repo.plan(["--stack", "prod", "--base", base], { json: true }));
+    const json = ok(repo.plan(["--stack", "prod", "--base", base, "--format", "json"]));
+    expect(JSON.parse(json.stdout)).toEqual(first.json);
+    const again = ok(repo.plan(["--stack", "prod", "--base", base]));
+    expect(again.stdout).toBe(first.stdout);
+  });
+
+  it("without --base lists what the stack declares, everything new", () => {
+    const run = ok(repo.plan(["--stack", "dev"], { json: true }));
+    const j = run.json;
+    expect(j.base).toBeNull();
+    expect(run.stdout.split("\n")[0]).toMatch(/^\*\*Plan\*\* · stack dev as declared \(no base\): 10 phases; \d+ env values; 5 production redeploys \(analy-ticket, chat-sessions, conversation-raw-storage, health-companion, metadata-context\); \d+ migrations to run;/);
+    expect(j.phases.find((p: any) => p.key === "analy-ticket/advanced")).toMatchObject({ from: null, to: "beta", kind: "new", text: "new, at the beta cohort of production users" });
+    expect(j.vercel.every((v: any) => v.change === "added" && v.redeploy.redeploy === true && /^first production deployment/.test(v.redeploy.reason))).toBe(true);
+    const chat = j.vercel.find((v: any) => v.app === "chat-sessions");
+    expect(chat.crons).toMatchObject({ enabledBefore: null, enabledAfter: true, added: [{ path: "/api/admin/cleanup-sessions", schedule: "0 2 * * *" }] });
+    // The CRON_SECRET is sensitive: listed, never shown.
+    expect(chat.env.find((e: any) => e.key === "CRON_SECRET" && e.target === "production")).toEqual({ target: "production", key: "CRON_SECRET", change: "added", secret: true });
+    expect(j.databases.map((d: any) => d.database)).toEqual(["analy-ticket", "chat-sessions", "conversation-raw-storage", "health-companion", "metadata-context"]);
+    expect(j.resources.removed).toEqual([]);
+    expect(j.resources.added.length).toBeGreaterThan(90);
+    // Whole declarations are folded in the comment.
+    expect(run.stdout).toContain("<details><summary>");
+  });
+});
+
+describe("a base whose code differs", () => {
+  it("shows the new migration file, the new policy (with its statement) and the new bucket of the head", () => {
+    repo.write("migrations/health-companion/20251201000000_thread_titles.sql", "alter table health_companion.threads add column title text;\n");
+    const app = "infra/apps/health-companion.ts";
+    const text = repo.read(app);
+    const extraPolicy = `.concat([{ name: "threads_service_read", on: "health_companion.threads", command: "select" as const, roles: ["service_role"], using: "true", withCheck: undefined }]),\n    checks:`;
+    expect(text).toContain("})),\n    checks:");
+    repo.write(
+      app,
+      text.replace("})),\n    checks:", `}))${extraPolicy}`).replace("buckets: [],", 'buckets: [{ id: "thread-attachments", public: false }],'),
+    );
+    const run = ok(repo.plan(["--stack", "prod", "--base", base, "--format", "md"], { json: true }));
+    const j = run.json;
+    expect(j.phases).toEqual([]);
+    expect(j.vercel).toEqual([]);
+    expect(j.databases.map((d: any) => d.database)).toEqual(["health-companion"]);
+    const [db] = j.databases;
+    expect(db.change).toBe("changed");
+    expect(db.migrations).toEqual({
+      run: [{ version: "20251201000000", name: "thread_titles", file: "migrations/health-companion/20251201000000_thread_titles.sql" }],
+      edited: [],
+      removed: [],
+    });
+    expect(db.policies).toEqual([
+      {
+        kind: "RlsPolicy",
+        name: "threads_service_read on health_companion.threads (select)",
+        change: "added",
+        details: [],
+        statement: expect.stringMatching(/^create policy "threads_service_read" on "health_companion"\."threads" .*for select to "service_role" using \(true\)/),
+      },
+    ]);
+    expect(db.buckets).toEqual([{ kind: "Bucket", name: "thread-attachments", change: "added", details: [] }]);
+    expect(j.counts).toMatchObject({ migrations: 1, policies: 1, buckets: 1, redeploys: 0 });
+    expect(j.resources.added.map((r: any) => r.name).sort()).toEqual([
+      "health-companion-bucket-thread-attachments",
+      "health-companion-policy-health_companion.threads.threads_service_read",
+    ]);
+    // The migrations resource gets the new file; the checks run again after it. Nothing on Vercel.
+    expect(j.resources.updated.map((r: any) => [r.name, r.inputs])).toEqual([
+      ["health-companion-checks", ["declaration"]],
+      ["health-companion-migrations", ["files"]],
+    ]);
+    expect(db.other).toEqual([{ kind: "Checks", name: "health-companion-checks", change: "changed", details: [], note: "run again after the changes above" }]);
+
+    const md = run.stdout;
+    expect(md.split("\n")[0]).toBe(
+      `**Plan** · stack prod against ${base.slice(0, 12)}: 1 migration to run; 1 bucket added; 1 policy added; resources: 2 to add, 2 to update, 0 to replace, 0 to remove`,
+    );
+    expect(md).toContain("##### Database `health-companion`");
+    expect(md).toContain("- **Migrations to run** (1):\n  - `migrations/health-companion/20251201000000_thread_titles.sql`");
+    expect(md).toContain("  - added `threads_service_read on health_companion.threads (select)`\n    ```sql\n    create policy \"threads_service_read\"");
+    expect(md).toContain("- **Buckets:**\n  - added `thread-attachments`");
+  });
+
+  it("a base without the stack file: everything the head declares is added", () => {
+    repo.write("stacks/Pulumi.qa.yaml", repo.read("stacks/Pulumi.dev.yaml").replace(/^config:/m, "# QA: a new stack.\nconfig:"));
+    const run = ok(repo.plan(["--stack", "qa", "--base", base], { json: true }));
+    const j = run.json;
+    expect(j.base).toEqual({ ref: base, commit: base, stackFile: false });
+    expect(j.notes).toContain(`the base ${base} has no stack file for qa: everything is new`);
+    expect(j.resources.removed).toEqual([]);
+    expect(j.resources.updated).toEqual([]);
+    expect(j.vercel.map((v: any) => [v.app, v.project, v.change])).toEqual([
+      ["analy-ticket", "analy-ticket-qa", "added"],
+      ["chat-sessions", "chat-sessions-qa", "added"],
+      ["conversation-raw-storage", "conversation-raw-storage-qa", "added"],
+      ["health-companion", "health-companion-qa", "added"],
+      ["metadata-context", "metadata-context-qa", "added"],
+    ]);
+    expect(j.phases.every((p: any) => p.from === null && p.kind === "new")).toBe(true);
+  });
+
+  it("a base that does not render is reported, and the head is shown against nothing", () => {
+    repo.write(PROD, repo.read(PROD).replace('metadata-context/enhanced-context: "10"', 'metadata-context/enhanced-context: "5O"'));
+    const broken = repo.commit("a broken main");
+    repo.restore(base);
+    try {
+      const run = ok(repo.plan(["--stack", "prod", "--base", broken], { json: true }));
+      expect(run.json.base).toMatchObject({ commit: broken, stackFile: true });
+      expect(run.json.base.error).toContain('rollout-stack:phases.metadata-context/enhanced-context: "5O" is not a phase of this ladder (off, 10, 50, 100)');
+      expect(run.stdout).toContain(`> **Warning:** the base ${broken} could not be rendered, so everything is shown as added:`);
+      expect(run.json.resources.removed).toEqual([]);
+    } finally {
+      repo.git(["reset", "-q", "--hard", base]);
+    }
+  });
+});
+
+describe("secrets", () => {
+  const HEAD_SECRET = "sk-live-HEAD-known-secret-value-0123456789";
+  const BASE_SECRET = "sk-live-BASE-known-secret-value-9876543210";
+  const ENV_SECRETS = { VERCEL_API_TOKEN: "vercel-token-known-ABCDEFGH", PULUMI_CONFIG_PASSPHRASE: "known-passphrase-XYZ-123", PULUMI_ACCESS_TOKEN: "pul-known-access-token-42" };
+  const secretLine = (value: string) => `  rollout-stack:metadata-context.OPENAI_API_KEY:\n    secure: ${value}\n`;
+  const addSecret = (value: string) => repo.write(PROD, repo.read(PROD).replace("  rollout-stack:phases:\n", `${secretLine(value)}  rollout-stack:phases:\n`));
+
+  it("known values in the base and head stack files and in the environment appear in no output or error; the change shows as changed", () => {
+    addSecret(BASE_SECRET);
+    const withSecret = repo.commit("base with a secret");
+    repo.write(PROD, repo.read(PROD).replace(BASE_SECRET, HEAD_SECRET));
+    try {
+      const md = repo.plan(["--stack", "prod", "--base", withSecret], { json: true, env: ENV_SECRETS });
+      const json = repo.plan(["--stack", "prod", "--base", withSecret, "--format", "json"], { env: ENV_SECRETS });
+      for (const run of [md, json]) ok(run);
+      const everything = [md.stdout, md.stderr, JSON.stringify(md.json), json.stdout, json.stderr].join("\n");
+      for (const secret of [HEAD_SECRET, BASE_SECRET, ...Object.values(ENV_SECRETS)]) expect(everything).not.toContain(secret);
+      const j = md.json;
+      expect(j.secrets).toEqual([{ key: "rollout-stack:metadata-context.OPENAI_API_KEY", change: "changed" }]);
+      const [app] = j.vercel;
+      expect(app.app).toBe("metadata-context");
+      expect(app.env).toEqual([
+        { target: "production", key: "OPENAI_API_KEY", change: "changed", secret: true },
+        { target: "preview", key: "OPENAI_API_KEY", change: "changed", secret: true },
+      ]);
+      expect(app.redeploy).toEqual({ redeploy: true, reason: "production env changed: OPENAI_API_KEY (secret) changed", keys: ["OPENAI_API_KEY"] });
+      expect(md.stdout).toContain("| production | `OPENAI_API_KEY` | (secret) | (secret) changed |");
+      expect(md.stdout).toContain("`rollout-stack:metadata-context.OPENAI_API_KEY` changed (value not shown");
+    } finally {
+      repo.git(["reset", "-q", "--hard", base]);
+    }
+  });
+
+  it("a secret written in plain text fails with the ConfigError, without the value", () => {
+    repo.write(PROD, repo.read(PROD).replace("  rollout-stack:phases:\n", `  rollout-stack:metadata-context.OPENAI_API_KEY: ${HEAD_SECRET}\n  rollout-stack:phases:\n`));
+    const run = repo.plan(["--stack", "prod", "--base", base]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("rollout-stack:metadata-context.OPENAI_API_KEY: is a secret but is stored in plain text");
+    expect(run.stderr).not.toContain(HEAD_SECRET);
+  });
+});
+
+describe("failures and usage", () => {
+  it("an invalid stack file: exit 1 with the ConfigError text, nothing on stdout", () => {
+    move("chat-sessions/early-session-creation", "5O");
+    const run = repo.plan(["--stack", "prod", "--base", base]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      'plan: stack "prod" has 1 config problem:\n  rollout-stack:phases.chat-sessions/early-session-creation: "5O" is not a phase of this ladder (off, 10, 50, 100)\n',
+    );
+  });
+
+  it("an unknown stack: exit 1 naming the stacks there are", () => {
+    const run = repo.plan(["--stack", "nope"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('plan: stack "nope" has 1 config problem:\n  stacks/Pulumi.nope.yaml: no stack file; check --stack (stacks: dev, local, prod, staging)\n');
+  });
+
+  it.each([
+    [[], "--stack is required"],
+    [["--stack", "prod", "--format", "xml"], "--format xml: use md or json"],
+    [["--stack", "prod", "--bogus"], "Unknown option '--bogus'"],
+    [["--stack", "prod", "--base", "no-such-ref"], "--base no-such-ref does not name a commit here"],
+    [["--stack", "prod", "--base", ""], "--base needs a git ref"],
+  ])("usage %j: exit 2", (args, message) => {
+    const run = repo.plan(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(message);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * A temporary git repository holding a copy of the project (program, catalog, migrations, stack files)
+ * with the real `node_modules` linked in, and the `plan` CLI run in it as a user would: a plain `node`
+ * process (`-r ts-node/register/transpile-only`, as `npm run plan` runs it through ts-node).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const PROJECT = path.resolve(__dirname, "../..");
+const CLI = path.join(PROJECT, "infra/cli/plan.ts");
+const REGISTER = path.join(PROJECT, "node_modules/ts-node/register/transpile-only");
+/** What the program needs to render; tests and tools stay out. */
+const COPIED = ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "migrations", "stacks"];
+
+export interface PlanRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The `--json-file` output, parsed, when asked for. */
+  json?: any;
+}
+
+export interface PlanRepo {
+  dir: string;
+  git(args: string[]): string;
+  /** `git add -A && git commit`; returns the sha. */
+  commit(message: string): string;
+  read(rel: string): string;
+  write(rel: string, text: string): void;
+  remove(rel: string): void;
+  /** Restores the working tree to `ref` (tracked and untracked files). */
+  restore(ref?: string): void;
+  /** Runs the CLI in the repository; `json: true` adds `--json-file` and parses it. */
+  plan(args: string[], options?: { json?: boolean; env?: Record<string, string> }): PlanRun;
+  /** Worktrees git knows of (the main one included). */
+  worktrees(): string[];
+  cleanup(): void;
+}
+
+export function planRepo(): PlanRepo {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-plan-test-"));
+  for (const item of COPIED) fs.cpSync(path.join(PROJECT, item), path.join(dir, item), { recursive: true });
+  fs.symlinkSync(path.join(PROJECT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  fs.writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "Plan Test",
+    GIT_AUTHOR_EMAIL: "plan@example.com",
+    GIT_COMMITTER_NAME: "Plan Test",
+    GIT_COMMITTER_EMAIL: "plan@example.com",
+  };
+  const git = (args: string[]) => {
+    const r = spawnSync("git", args, { cwd: dir, env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  git(["init", "-q", "-b", "main"]);
+  git(["config", "commit.gpgsign", "false"]);
+  const repo: PlanRepo = {
+    dir,
+    git,
+    commit(message) {
+      git(["add", "-A"]);
+      git(["commit", "-q", "-m", message]);
+      return git(["rev-parse", "HEAD"]).trim();
+    },
+    read: (rel) => fs.readFileSync(path.join(dir, rel), "utf8"),
+    write(rel, text) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    },
+    remove: (rel) => fs.rmSync(path.join(dir, rel), { force: true }),
+    restore(ref = "HEAD") {
+      git(["checkout", "-q", ref, "--", "."]);
+      git(["clean", "-q", "-fd"]);
+    },
+    plan(args, options = {}) {
+      const jsonFile = options.json ? path.join(dir, "..", `${path.basename(dir)}-plan.json`) : undefined;
+      if (jsonFile) fs.rmSync(jsonFile, { force: true });
+      const r = spawnSync(process.execPath, ["-r", REGISTER, CLI, ...args, ...(jsonFile ? ["--json-file", jsonFile] : [])], {
+        cwd: dir,
+        env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT, "tsconfig.json"), ...(options.env ?? {}) },
+        encoding: "utf8",
+        timeout: 240_000,
+      });
+      const run: PlanRun = { code: r.status, stdout: r.stdout, stderr: r.stderr };
+      if (jsonFile && fs.existsSync(jsonFile)) {
+        run.json = JSON.parse(fs.readFileSync(jsonFile, "utf8"));
+        fs.rmSync(jsonFile, { force: true });
+      }
+      return run;
+    },
+    worktrees: () =>
+      git(["worktree", "list", "--porcelain"])
+        .split("\n")
+        .filter((l) => l.startsWith("worktree "))
+        .map((l) => l.slice("worktree ".length)),
+    cleanup() {
+      try {
+        git(["worktree", "prune"]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+  return repo;
+}

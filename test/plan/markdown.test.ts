@@ -1,0 +1,99 @@
+/** The markdown of a report (summary line, marker, escaping, folding) and the redactor applied to output. */
+import { describe, expect, it } from "vitest";
+import { code, planMarker, renderMarkdown } from "../../infra/plan/markdown";
+import { MIN_REDACTED_LENGTH, redactor, secretsInEnvironment, secretsInStackFile } from "../../infra/plan/redact";
+import { buildReport, TYPES } from "../../infra/plan/report";
+import { SNAPSHOT_VERSION, type PlanSnapshot } from "../../infra/plan/snapshot";
+
+function snap(resources: PlanSnapshot["resources"], phases: Record<string, string> = {}): PlanSnapshot {
+  return {
+    version: SNAPSHOT_VERSION,
+    stack: "prod",
+    project: "rollout-stack",
+    stackFile: { path: "stacks/Pulumi.prod.yaml", apps: [], phases, previewPhases: {}, secrets: {}, environments: [] },
+    features: null,
+    resources,
+    outputs: {},
+    logs: [],
+    placeholders: [],
+  };
+}
+
+describe("code spans", () => {
+  it.each([
+    ["plain", "`plain`"],
+    ["a|b", "`a\\|b`"],
+    ["has `tick`", "`` has `tick` ``"],
+    ["two\nlines", "`two ⏎ lines`"],
+    ["", "`  `"],
+  ])("%j", (text, expected) => {
+    expect(code(text)).toBe(expected);
+  });
+
+  it("cuts long values", () => {
+    expect(code("x".repeat(500), 10)).toBe(`\`${"x".repeat(9)}…\``);
+  });
+});
+
+describe("renderMarkdown", () => {
+  it("starts with the summary line, then the marker; sections only for what changed", () => {
+    const env = (value: string) => ({
+      urn: "urn:e",
+      type: TYPES.env,
+      name: "a-env-K",
+      custom: true,
+      parent: "urn:app",
+      inputs: { key: "K", targets: ["production"], value: `${value}|pipe`, sensitive: false },
+      masked: [],
+      options: { protect: false, deleteBeforeReplace: true, retainOnDelete: false, importId: "", replaceOnChanges: [] },
+    });
+    const app = { ...env("x"), urn: "urn:app", type: TYPES.app, name: "a", custom: false, parent: "", inputs: {} };
+    const report = buildReport({
+      stack: "prod",
+      base: snap([app, env("1")], { "a/f": "off" }),
+      head: snap([app, env("2")], { "a/f": "on" }),
+      baseInfo: { ref: "main", commit: "abcdef0123456789abcdef0123456789abcdef01", stackFile: true },
+      headInfo: { commit: null, dirty: true },
+    });
+    const md = renderMarkdown(report);
+    const lines = md.split("\n");
+    expect(lines[0]).toBe(`**Plan** · ${report.summary}`);
+    expect(lines[1]).toBe(planMarker("prod"));
+    expect(planMarker("prod")).toBe("<!-- rollout-stack:plan stack=prod -->");
+    expect(md).toContain("- `a/f`: off → on");
+    expect(md).toContain("| production | `K` | `1\\|pipe` | `2\\|pipe` |");
+    expect(md).not.toContain("#### Databases");
+    expect(md).not.toContain("#### Secrets");
+    expect(md.endsWith("</sub>\n")).toBe(true);
+  });
+});
+
+describe("redaction", () => {
+  const stackFile = `config:
+  vercel:apiToken: plain-vercel-token-123
+  vercel:team: acme
+  rollout-stack:apps: [metadata-context]
+  rollout-stack:metadata-context.OPENAI_API_KEY: sk-plaintext-by-mistake
+  rollout-stack:metadata-context.REDIS_URL:
+    secure: v1:AAAAciphertextAAAA
+  rollout-stack:metadata-context.databaseUrl: postgres://u:p@h/db
+  rollout-stack:settings:
+    metadata-context/NEXT_PUBLIC_SUPABASE_URL: https://example.supabase.co
+`;
+
+  it("finds secure values, plaintext under secret keys and provider tokens, not ordinary settings", () => {
+    expect(secretsInStackFile(stackFile).sort()).toEqual(["plain-vercel-token-123", "postgres://u:p@h/db", "sk-plaintext-by-mistake", "v1:AAAAciphertextAAAA"].sort());
+    expect(secretsInStackFile("config: [unclosed")).toEqual([]);
+  });
+
+  it("finds secret-looking variables of the environment", () => {
+    expect(secretsInEnvironment({ VERCEL_API_TOKEN: "t0k3n-value", PULUMI_CONFIG_PASSPHRASE: "pass-phrase", HOME: "/root", GITHUB_TOKEN: "ghs_x" }).sort()).toEqual(["ghs_x", "pass-phrase", "t0k3n-value"]);
+  });
+
+  it("replaces every occurrence, longest first, and leaves short strings alone", () => {
+    const redact = redactor(["sk-plaintext-by-mistake", "sk-plaintext", "abc", " t0k3n-value "]);
+    expect(redact("a sk-plaintext-by-mistake b sk-plaintext c t0k3n-value abc")).toBe("a [secret] b [secret] c [secret] abc");
+    expect("abc".length).toBeLessThan(MIN_REDACTED_LENGTH);
+    expect(redactor([])("unchanged")).toBe("unchanged");
+  });
+});
