@@ -9,6 +9,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config";
 import { BaseRefError, formatReport, planRedactor, PlanUsageError, RenderError, runPlan } from "../plan";
+import { stopActiveRenders } from "../plan/run";
 import { removeActiveWorktrees } from "../plan/worktree";
 import { GitError } from "../rollout/history";
 
@@ -76,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Ctrl-C or a cancelled CI job: remove the base worktree before going.
   const onSignal = (signal: NodeJS.Signals) => {
+    stopActiveRenders();
     removeActiveWorktrees();
     process.stderr.write(`plan: interrupted (${signal})\n`);
     process.exit(signal === "SIGINT" ? 130 : 143);

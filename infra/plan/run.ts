@@ -4,7 +4,7 @@
  * working tree's. The child gets a minimal environment: no credentials from this process reach the
  * program, and nothing it prints reaches the plan's output.
  */
-import { spawn } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -36,6 +36,15 @@ export interface RenderTreeOptions {
 const PASSED_ENV = ["PATH", "HOME", "TMPDIR", "TMP", "TEMP", "LANG", "LC_ALL", "SYSTEMROOT", "USERPROFILE"];
 const MAX_CAPTURE = 64 * 1024;
 
+const running = new Set<ChildProcess>();
+const scratch = new Set<string>();
+
+/** Kills the render processes still running and removes their scratch directories (for signal handlers). */
+export function stopActiveRenders(): void {
+  for (const child of running) child.kill("SIGKILL");
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 function childEnv(root: string, key: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of PASSED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
@@ -48,6 +57,7 @@ function childEnv(root: string, key: string): NodeJS.ProcessEnv {
 /** Renders `options.stack` of the tree at `options.root`; throws `RenderError`. */
 export async function renderTree(options: RenderTreeOptions): Promise<PlanSnapshot> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-plan-render-"));
+  scratch.add(tmp);
   try {
     const request: ChildRequest = { root: options.root, stack: options.stack, out: path.join(tmp, "result.json") };
     const requestFile = path.join(tmp, "request.json");
@@ -58,6 +68,7 @@ export async function renderTree(options: RenderTreeOptions): Promise<PlanSnapsh
       env: childEnv(options.root, options.fingerprintKey),
       stdio: ["ignore", "pipe", "pipe"],
     });
+    running.add(child);
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       if (stderr.length < MAX_CAPTURE) stderr += d;
@@ -73,7 +84,10 @@ export async function renderTree(options: RenderTreeOptions): Promise<PlanSnapsh
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on("error", reject);
       child.on("close", (c) => resolve(c));
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      clearTimeout(timer);
+      running.delete(child);
+    });
     if (timedOut) throw new RenderError("timeout", `the render did not finish within ${Math.round(timeoutMs / 1000)} s`);
     if (!fs.existsSync(request.out)) {
       throw new RenderError("crash", `the render process exited with code ${code} without a result${stderr.trim() ? `:\n${stderr.trim().split("\n").slice(-20).join("\n")}` : ""}`);
@@ -83,5 +97,6 @@ export async function renderTree(options: RenderTreeOptions): Promise<PlanSnapsh
     return result.snapshot;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
+    scratch.delete(tmp);
   }
 }

@@ -4,9 +4,13 @@
  * stack file, a secret). Each run renders both trees under Pulumi mocks in child processes, through a
  * git worktree of the base that must be gone afterwards.
  */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { setPhase } from "../../infra/rollout/stack-file";
-import { planRepo, type PlanRepo, type PlanRun } from "../plan/fixture";
+import { CLI, PROJECT, planRepo, REGISTER, type PlanRepo, type PlanRun } from "../plan/fixture";
 
 const PROD = "stacks/Pulumi.prod.yaml";
 const T = {
@@ -129,6 +133,46 @@ describe("output", () => {
     expect(JSON.parse(json.stdout)).toEqual(first.json);
     const again = ok(repo.plan(["--stack", "prod", "--base", base]));
     expect(again.stdout).toBe(first.stdout);
+  });
+
+  it("through npm, as the pull-request workflow runs it: `npm run --silent plan -- ... --format json`", () => {
+    move("chat-sessions/cleanup", "live");
+    const r = spawnSync("npm", ["run", "--silent", "plan", "--", "--cwd", repo.dir, "--stack", "prod", "--base", base, "--format", "json"], {
+      cwd: PROJECT,
+      encoding: "utf8",
+      timeout: 240_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.summary).toMatch(/^stack prod against [0-9a-f]{12}: 1 phase moved; 3 env values changed; 1 production redeploy \(chat-sessions\);/);
+    expect(j.phases.map((p: any) => p.text)).toEqual(["dry-run → live (advance)"]);
+  });
+
+  it("on SIGINT, stops the renders and removes the base worktree and every scratch directory", async () => {
+    // Its own temporary directory, to see everything the run creates there.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-sigint-"));
+    try {
+      const child = spawn(process.execPath, ["-r", REGISTER, CLI, "--stack", "prod", "--base", base], {
+        cwd: repo.dir,
+        env: { ...process.env, TMPDIR: tmp, TS_NODE_PROJECT: path.join(PROJECT, "tsconfig.json") },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      const deadline = Date.now() + 30_000;
+      const rendering = () => fs.readdirSync(tmp).filter((d) => d.startsWith("rollout-plan-render-")).length === 2 && repo.worktrees().length === 2;
+      while (!rendering() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(rendering()).toBe(true);
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(stderr).toContain("plan: interrupted (SIGINT)");
+      // (TypeScript's own v8-compile-cache may stay: it is not ours.)
+      expect(fs.readdirSync(tmp).filter((d) => d.startsWith("rollout-plan-"))).toEqual([]);
+      // afterEach checks that only the main worktree is left.
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("without --base lists what the stack declares, everything new", () => {

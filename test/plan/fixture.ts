@@ -9,8 +9,8 @@ import * as os from "os";
 import * as path from "path";
 
 export const PROJECT = path.resolve(__dirname, "../..");
-const CLI = path.join(PROJECT, "infra/cli/plan.ts");
-const REGISTER = path.join(PROJECT, "node_modules/ts-node/register/transpile-only");
+export const CLI = path.join(PROJECT, "infra/cli/plan.ts");
+export const REGISTER = path.join(PROJECT, "node_modules/ts-node/register/transpile-only");
 /** What the program needs to render; tests and tools stay out. */
 const COPIED = ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "migrations", "stacks"];
 
