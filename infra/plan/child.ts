@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import type { FeatureDecl } from "../apps/types";
-import { ProjectFileError, readProjectFile, stackFileRel } from "./project";
+import { environmentsOf, ProjectFileError, readProjectFile, stackFileRel } from "./project";
 import { FINGERPRINT_ENV, type ChildRequest, type ChildResult } from "./protocol";
 import { fakeSecret, renderProgram, type ProgramConfig } from "./render";
 import { fingerprint, SNAPSHOT_VERSION, snapshotOutputs, snapshotResource, type PlanSnapshot, type StackFileFacts } from "./snapshot";
@@ -32,11 +32,6 @@ function normalizeRungs(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) if (typeof v === "string" || typeof v === "number") out[k] = String(v);
   return out;
-}
-
-function environmentsOf(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : value && typeof value === "object" && Array.isArray((value as { imports?: unknown }).imports) ? (value as { imports: unknown[] }).imports : [];
-  return list.filter((x): x is string => typeof x === "string");
 }
 
 /** The config the program gets, and the facts the report reads, from the stack file text. */

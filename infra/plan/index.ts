@@ -17,7 +17,7 @@ import type { FeatureDecl } from "../apps/types";
 import { ConfigError } from "../config";
 import { fileAt, isGitRepo } from "../rollout/history";
 import { renderMarkdown } from "./markdown";
-import { listStacks, readProjectFile, stackFileRel } from "./project";
+import { listStacks, readProjectFile, stackFileEnvironments, stackFileRel } from "./project";
 import { redactor, secretsInEnvironment, secretsInStackFile, type Redactor } from "./redact";
 import { buildReport, type BaseInfo, type PlanReport } from "./report";
 import { RenderError, renderTree } from "./run";
@@ -120,6 +120,13 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const headRender = render(root).catch((e: unknown) => {
     // A config error is the ConfigError text as is; anything else says which tree failed.
     if (e instanceof RenderError && e.kind !== "config") throw new RenderError(e.kind, `the stack does not render: ${tidy(e.message, root, ".")}`);
+    const envs = stackFileEnvironments(fs.readFileSync(headFile, "utf8"));
+    if (e instanceof RenderError && envs.length) {
+      throw new RenderError(
+        "config",
+        `${e.message}\n(the stack imports ESC environment(s) ${envs.join(", ")}, which the offline plan cannot read: it fills in secrets only; keep non-secret keys in the stack file)`,
+      );
+    }
     throw e;
   });
   const baseRender: Promise<{ snapshot: PlanSnapshot | null; info: BaseInfo } | null> =

@@ -57,3 +57,22 @@ export function listStacks(root: string, project: ProjectFile): string[] {
     return [];
   }
 }
+
+/** ESC environments a stack file imports (`environment: [a, b]` or `environment: { imports: [...] }`). */
+export function environmentsOf(value: unknown): string[] {
+  const list = Array.isArray(value)
+    ? value
+    : value && typeof value === "object" && Array.isArray((value as { imports?: unknown }).imports)
+      ? (value as { imports: unknown[] }).imports
+      : [];
+  return list.filter((x): x is string => typeof x === "string");
+}
+
+/** The ESC environments of a stack file's text; none when it does not parse. */
+export function stackFileEnvironments(text: string): string[] {
+  try {
+    return environmentsOf((parseYaml(text) as { environment?: unknown } | null)?.environment);
+  } catch {
+    return [];
+  }
+}

@@ -326,6 +326,26 @@ describe("secrets", () => {
   });
 });
 
+describe("ESC environments", () => {
+  const withEsc = (text: string) => `environment:\n  - acme/prod-secrets\n${text}`;
+
+  it("secrets an ESC environment provides render as placeholders, and the report says so", () => {
+    repo.write("stacks/Pulumi.esc.yaml", withEsc(repo.read(PROD)));
+    const run = ok(repo.plan(["--stack", "esc"], { json: true }));
+    expect(run.json.notes).toContain("the stack imports ESC environment(s) acme/prod-secrets: their values are not read offline (secrets are placeholders)");
+    expect(run.json.notes).toContainEqual(expect.stringContaining("rendered as placeholders: rollout-stack:analy-ticket.SUPABASE_SERVICE_ROLE_KEY,"));
+    expect(run.stdout).toContain("acme/prod-secrets");
+  });
+
+  it("a non-secret key left to ESC fails with the ConfigError and a hint", () => {
+    repo.write("stacks/Pulumi.esc.yaml", withEsc(repo.read(PROD)).replace(/^ {4}chat-sessions\/SESSION_CLEANUP_THRESHOLD_HOURS: .*\n/m, "").replace(/^ {4}chat-sessions\/NEXT_PUBLIC_SUPABASE_URL: .*\n/m, ""));
+    const run = repo.plan(["--stack", "esc"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('plan: stack "esc" has 1 config problem:\n  rollout-stack:settings.chat-sessions/NEXT_PUBLIC_SUPABASE_URL: missing;');
+    expect(run.stderr).toContain("(the stack imports ESC environment(s) acme/prod-secrets, which the offline plan cannot read");
+  });
+});
+
 describe("failures and usage", () => {
   it("an invalid stack file: exit 1 with the ConfigError text, nothing on stdout", () => {
     move("chat-sessions/early-session-creation", "5O");
