@@ -137,10 +137,6 @@ const STRUCTURAL_KEYS = new Set(Object.keys(schema.shape));
 
 const SECRET_KEY = /^([a-z0-9-]+)\.([A-Z][A-Z0-9_]*)(\.preview)?$/;
 const DATABASE_URL_KEY = /^([a-z0-9-]+)\.databaseUrl$/;
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Vercel reserves these names (https://vercel.com/docs/environment-variables/reserved-environment-variables). */
-const RESERVED_ENV = /^(VERCEL_|AWS_|NOW_)|^(AWS_REGION|AWS_DEFAULT_REGION|TZ|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
 
 function hasSecureLeaf(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
@@ -399,12 +395,6 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       continue;
     }
     cronSecretRotation[appName] = Number(value);
-  }
-
-  for (const app of apps) {
-    for (const e of app.env) {
-      if (!ENV_KEY.test(e.key) || RESERVED_ENV.test(e.key)) problem(`catalog ${app.name}`, `env key ${e.key} is not allowed by Vercel`);
-    }
   }
 
   if (problems.length) throw new ConfigError(stack, problems);

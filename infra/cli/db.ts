@@ -12,6 +12,7 @@
  */
 import type { Client } from "pg";
 import { MigrationError, pushMigrations, readMigrationDir, repairMigrations, statusMigrations, type EntryStatus } from "../supabase/migrations";
+import { unusableUrlProblem } from "../supabase/connection";
 
 export const USAGE = `usage: npm run db -- <command> --database-url URL --dir DIR [options]
 
@@ -97,23 +98,10 @@ export function maskUrl(url: string): string {
   }
 }
 
-/** Refuses URLs the engine cannot work through, with the fix. Returns a message, or undefined if fine. */
+/** Refuses URLs the engine cannot work through, with the fix (the same rule the providers apply). */
 export function checkDatabaseUrl(url: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return "the database URL is not a URL; expected postgresql://user:password@host:5432/database";
-  }
-  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") return `the database URL must start with postgresql:// (got ${u.protocol}//)`;
-  if (u.port === "6543") {
-    return (
-      `${maskUrl(url)} is Supabase's transaction pooler (port 6543): it gives no session, so no advisory lock and no ` +
-      `transaction spanning a file's statements, and it breaks prepared statements.\n` +
-      `  fix: use the session pooler (the same host with port 5432) or the direct host db.<project-ref>.supabase.co:5432`
-    );
-  }
-  return undefined;
+  const problem = unusableUrlProblem(url);
+  return problem && `the database URL ${maskUrl(url)} ${problem}`;
 }
 
 const STATUS_TEXT: Record<EntryStatus, string> = {
@@ -138,7 +126,8 @@ export async function runDb(argv: readonly string[], out: (line: string) => void
   const urlProblem = checkDatabaseUrl(args.url);
   if (urlProblem) {
     out(`error: ${urlProblem}`);
-    return urlProblem.startsWith("the database URL") ? 2 : 1;
+    // A malformed URL is a usage error; a well-formed one we refuse (the pooler) is a failure.
+    return /^postgres(ql)?:\/\/[^\s]+$/.test(args.url) ? 1 : 2;
   }
 
   let client: Client | undefined;

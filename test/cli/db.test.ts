@@ -19,7 +19,7 @@ describe("npm run db: usage errors exit 2", () => {
     [["repair", "--database-url", "postgresql://h/db", "--dir", "d", "--applied", "v1"], '"v1" is not a migration version'],
     [["push", "--database-url", "postgresql://h/db", "--dir", "d", "--applied", "1"], "--applied is an option of repair"],
     [["push", "--database-url", "postgresql://h/db", "--dir", "d", "--verbose"], 'unknown option "--verbose"'],
-    [["push", "--database-url", "not a url", "--dir", "d"], "the database URL is not a URL"],
+    [["push", "--database-url", "not a url", "--dir", "d"], "is not a URL (expected postgresql://user:password@host:port/database)"],
   ])("%j → %s", async (argv, message) => {
     const { code, output } = await run(argv);
     expect(code).toBe(2);
@@ -33,14 +33,14 @@ describe("the transaction pooler", () => {
     const { code, output } = await run(["push", "--dir", "migrations/chat-sessions"], { DATABASE_URL: url });
     expect(code).toBe(1);
     expect(output).toContain("transaction pooler (port 6543)");
-    expect(output).toContain("use the session pooler (the same host with port 5432) or the direct host db.<project-ref>.supabase.co:5432");
+    expect(output).toContain("use the session pooler (port 5432 on the pooler host) or the direct host");
     expect(output).not.toContain("s3cr3t-pass");
   });
 
   it("accepts the session pooler and direct hosts", () => {
     expect(checkDatabaseUrl("postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:5432/postgres")).toBeUndefined();
     expect(checkDatabaseUrl("postgres://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres")).toBeUndefined();
-    expect(checkDatabaseUrl("mysql://x@h/db")).toContain("must start with postgresql://");
+    expect(checkDatabaseUrl("mysql://x@h/db")).toContain("has protocol mysql: (expected postgresql:)");
   });
 
   it("masks passwords in URLs it prints", () => {
