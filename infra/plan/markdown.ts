@@ -127,7 +127,7 @@ export function renderMarkdown(report: PlanReport): string {
   const r = report.resources;
   if (r.added.length + r.removed.length + r.replaced.length + r.updated.length) out.push(resourcesSection(report));
   const base = report.base ? `base ${code(report.base.commit.slice(0, 12))}` : "no base";
-  const notes = [`Offline render under Pulumi mocks (${base}); secret values are never read or shown.`, ...report.notes];
-  out.push(`<sub>${notes.join(" ")}</sub>`);
+  if (report.notes.length) out.push(folded(`Notes (${report.notes.length})`, list(report.notes.map((n) => n.replace(/\n/g, " ")))));
+  out.push(`<sub>Offline render under Pulumi mocks (${base}); secret values are never read or shown.</sub>`);
   return `${out.join("\n\n")}\n`;
 }
