@@ -10,11 +10,14 @@ import { VercelApp, type VercelAppSummary } from "./vercel";
 
 const config = loadPulumiStackConfig();
 
-// Vercel: one component per managed app, none on the local stack (databases only).
-const vercelApps = config.mode === "cloud" ? config.apps.map((app) => new VercelApp(app.name, { app, config })) : [];
-
 // Supabase: one component per declared database of the managed apps, on every stack (local included).
 const databases = databasesOf(config.apps).map(({ decl }) => new SupabaseDatabase(decl.name, { database: decl, config }));
+const databaseOf = (name: string | undefined) => databases.filter((d) => d.plan.name === name);
+
+// Vercel: one component per managed app, none on the local stack (databases only). A new production
+// deployment waits for the app's database, so code ships after the schema it needs.
+const vercelApps =
+  config.mode === "cloud" ? config.apps.map((app) => new VercelApp(app.name, { app, config, deployAfter: databaseOf(app.database?.name) })) : [];
 
 /** What the stack manages, readable in `pulumi stack output` and in previews. */
 export const stack = config.stack;

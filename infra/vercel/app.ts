@@ -37,6 +37,11 @@ export interface VercelAppArgs {
   config: StackConfig;
   /** Per-child args hooks. @default none */
   transforms?: VercelAppTransforms;
+  /**
+   * Resources the production deployment waits for, e.g. the app's `SupabaseDatabase`, so new code goes
+   * live only after its migrations, policies and checks converged. @default []
+   */
+  deployAfter?: pulumi.Resource[];
 }
 
 /** What a reviewer reads in `pulumi stack output` for one app. Secrets are masked. */
@@ -81,7 +86,7 @@ export class VercelApp extends pulumi.ComponentResource {
     const values = this.envValues(plan, args.config);
     this.envVars = this.createEnv(name, plan, values, transforms);
     const meta = this.productionMeta(name, plan, values);
-    this.deployment = this.createDeployment(name, plan, meta, transforms);
+    this.deployment = this.createDeployment(name, plan, meta, transforms, args.deployAfter ?? []);
     this.crons = this.createCrons(name, plan);
 
     this.summary = meta.apply((m) => summarize(plan, m));
@@ -190,7 +195,13 @@ export class VercelApp extends pulumi.ComponentResource {
    * changes exactly then, and Deployment replaces on any meta change. `deleteOnDestroy: false` keeps
    * the previous deployment for Instant Rollback.
    */
-  private createDeployment(name: string, plan: VercelAppPlan, meta: pulumi.Output<Record<string, string>>, transforms: VercelAppTransforms): vercel.Deployment {
+  private createDeployment(
+    name: string,
+    plan: VercelAppPlan,
+    meta: pulumi.Output<Record<string, string>>,
+    transforms: VercelAppTransforms,
+    deployAfter: pulumi.Resource[],
+  ): vercel.Deployment {
     const deploymentArgs: vercel.DeploymentArgs = {
       projectId: this.project.id,
       ref: plan.deployment.ref,
@@ -201,7 +212,7 @@ export class VercelApp extends pulumi.ComponentResource {
     const productionVars = plan.env.filter((v) => v.targets.includes("production")).map((v) => this.envVars[envResourceName(name, v)]);
     return new vercel.Deployment(`${name}-production`, transforms.deployment ? transforms.deployment(deploymentArgs) : deploymentArgs, {
       parent: this,
-      dependsOn: productionVars,
+      dependsOn: [...productionVars, ...deployAfter],
     });
   }
 

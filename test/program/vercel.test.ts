@@ -139,7 +139,16 @@ describe.each(cloudStacks)("stack %s", (stack) => {
       const previewOnly = envOf(a.name).filter((v) => !v.inputs.targets.includes("production"));
       for (const v of productionVars) expect(d.opts.dependsOn).toContain(v.urn);
       for (const v of previewOnly) expect(d.opts.dependsOn).not.toContain(v.urn);
-      expect(d.rawOpts.dependsOn).toHaveLength(productionVars.length);
+      // …and after the app's database (migrations, policies, checks), so new code meets its schema.
+      const database = r().ofType("rollout-stack:supabase:Database").filter((db) => db.name === a.database?.name);
+      expect(database).toHaveLength(a.database ? 1 : 0);
+      // The engine receives a component dependency as its children: the migrations and the checks.
+      for (const db of database) {
+        const children = r().resources.filter((x) => x.opts.parent === db.urn);
+        expect(children.map((c) => c.type)).toEqual(expect.arrayContaining(["pulumi-nodejs:dynamic/supabase:Migrations", "pulumi-nodejs:dynamic/supabase:Checks"]));
+        for (const c of children) expect(d.opts.dependsOn).toContain(c.urn);
+      }
+      expect(d.rawOpts.dependsOn).toHaveLength(productionVars.length + database.length);
       // Meta: one entry per production key, the value when not secret, a digest otherwise; not a secret itself.
       const meta = d.inputs.meta as Record<string, string>;
       expect(d.secretInputs).not.toContain("meta");
