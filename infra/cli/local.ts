@@ -42,6 +42,8 @@ export interface DatabaseContext {
   migrationsRoot: string;
   /** A progress line (shown while a slow step runs). */
   progress(message: string): void;
+  /** Set once verification ran: the declared checks that passed (reported, not counted as changes). */
+  checksPassed?: string[];
 }
 
 export interface LocalStep {
@@ -101,6 +103,7 @@ export const declarationStep: LocalStep = {
     const client = await connect(ctx.url);
     try {
       const results = await convergeDeclaration(client, plan);
+      for (const r of results) if (r.step === "verify") ctx.checksPassed = [...r.actions];
       return results.filter((r) => r.changed).map(describeStep);
     } finally {
       await client.end();
@@ -208,7 +211,11 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
         changes.forEach(line);
         changed += changes.length;
       }
-      if (!headed) out(`${database.name}: up to date`);
+      // Verification ran either way: RLS on every exposed table, invoker views, the declared checks.
+      const passed = ctx.checksPassed;
+      const verified = passed && `verified: RLS on exposed tables, invoker views${passed.length ? `, checks ${passed.join(", ")}` : ""}`;
+      if (!headed) out(`${database.name}: up to date${verified ? `; ${verified}` : ""}`);
+      else if (verified) out(`  ${verified}`);
     }
     out(changed ? `done: ${changed} change${changed === 1 ? "" : "s"}.` : "nothing changed: every database is up to date.");
     out(`connect as postgres: ${server.url("DATABASE").replace(/DATABASE$/, "<database>")}`);

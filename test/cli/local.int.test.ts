@@ -67,7 +67,8 @@ describe("npm run local", () => {
     const { code, output } = await local();
     expect(code, output).toBe(0);
     expect(output).toContain(`Postgres already running on 127.0.0.1:${port}`);
-    for (const db of databases) expect(output).toContain(`${db}: up to date`);
+    for (const db of databases) expect(output).toContain(`${db}: up to date; verified: RLS on exposed tables, invoker views`);
+    expect(output).toContain("conversation-raw-storage: up to date; verified: RLS on exposed tables, invoker views, checks raw-response-columns, raw-paths-under-raw, conversation-files-private");
     expect(output).toContain("nothing changed: every database is up to date.");
     expect(output).not.toContain("applying");
   });
