@@ -207,6 +207,12 @@ describe("deploy.yml", () => {
     expect(JSON.stringify(deploySteps)).not.toContain("--skip-sql-gates");
   });
 
+  it("gives pulumi up the provider credentials: Vercel, and the Supabase Management API for Data API exposure", () => {
+    for (const job of ["deploy", "deploy-prod"]) {
+      for (const k of ["VERCEL_API_TOKEN", "SUPABASE_ACCESS_TOKEN"]) expect(w.jobs[job].env?.[k], `${job} ${k}`).toBe(`\${{ secrets.${k} }}`);
+    }
+  });
+
   it("runs rollout verify right before pulumi up, then records the deployed commit", () => {
     const order = deploySteps.map((s) => (s.run?.includes("npm run rollout -- verify") ? "verify" : s.uses?.startsWith("pulumi/actions") ? "up" : s.run?.includes("deployed/") ? "tag" : "other"));
     expect(order.filter((s) => s !== "other")).toEqual(["verify", "up", "tag"]);
