@@ -38,6 +38,9 @@ function group(
   return { name, description, rungs, delivery, cohorts, seedSteps: ["001-10", "001-11", "001-16", ...seedSteps] };
 }
 
+const recovery: GateDecl = { kind: "attest", name: "recovery", description: "connection recovery success > 95%" };
+const dataLoss: GateDecl = { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" };
+
 const errorRate: GateDecl = {
   kind: "attest",
   name: "error-rate",
@@ -72,8 +75,8 @@ export const analyTicket: AppDecl = {
       [
         // Phase 2 starts once phase 1 meets its success criteria.
         { name: "off", gates: [{ kind: "attest", name: "core-health", description: "phase 1: error rate < 0.1%, session refresh success > 99%" }] },
-        { name: "10", soakHours: 3 * DAY, gates: [errorRate, { kind: "attest", name: "recovery", description: "connection recovery success > 95%" }] },
-        { name: "50", soakHours: WEEK, gates: [errorRate, { kind: "attest", name: "recovery", description: "connection recovery success > 95%" }] },
+        { name: "10", soakHours: 3 * DAY, gates: [errorRate, recovery] },
+        { name: "50", soakHours: WEEK, gates: [errorRate, recovery] },
         { name: "100" },
       ],
       ["001-05"],
@@ -84,9 +87,9 @@ export const analyTicket: AppDecl = {
       SESSION_PERSISTENCE_FLAGS.state,
       [
         { name: "off" },
-        { name: "5", soakHours: 3 * DAY, gates: [errorRate, { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" }] },
-        { name: "20", soakHours: WEEK, gates: [errorRate, { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" }] },
-        { name: "50", soakHours: 2 * WEEK, gates: [errorRate, { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" }] },
+        { name: "5", soakHours: 3 * DAY, gates: [errorRate, dataLoss] },
+        { name: "20", soakHours: WEEK, gates: [errorRate, dataLoss] },
+        { name: "50", soakHours: 2 * WEEK, gates: [errorRate, dataLoss] },
         { name: "100" },
       ],
       ["001-06"],

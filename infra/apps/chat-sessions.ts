@@ -1,6 +1,21 @@
 /** Seed 000: session lifecycle (chat sessions). */
 import { DAY, WEEK, supabaseClientEnv } from "./common";
-import type { AppDecl } from "./types";
+import type { AppDecl, GateDecl } from "./types";
+
+/** Seed 000's monitoring checklist, checked before leaving the 10% and the 50% rung. */
+const EARLY_SESSION_GATES: GateDecl[] = [
+  {
+    kind: "sql",
+    name: "draft-conversion-7d",
+    description: "7-day draft→active conversion ≥ 75% (seed 000, monitoring)",
+    query: `select round(100.0 * count(*) filter (where first_message_at is not null) / nullif(count(*), 0), 2)
+from public.fe_chat_sessions
+where created_at > now() - interval '7 days' and status in ('draft', 'active')`,
+    op: ">=",
+    threshold: 75,
+  },
+  { kind: "attest", name: "upload-success", description: "file upload success rate > 95% (seed 000)" },
+];
 
 export const chatSessions: AppDecl = {
   name: "chat-sessions",
@@ -33,36 +48,12 @@ export const chatSessions: AppDecl = {
         {
           name: "10",
           soakHours: WEEK,
-          gates: [
-            {
-              kind: "sql",
-              name: "draft-conversion-7d",
-              description: "7-day draft→active conversion ≥ 75% (seed 000, monitoring)",
-              query: `select round(100.0 * count(*) filter (where first_message_at is not null) / nullif(count(*), 0), 2)
-from public.fe_chat_sessions
-where created_at > now() - interval '7 days' and status in ('draft', 'active')`,
-              op: ">=",
-              threshold: 75,
-            },
-            { kind: "attest", name: "upload-success", description: "file upload success rate > 95% (seed 000)" },
-          ],
+          gates: EARLY_SESSION_GATES,
         },
         {
           name: "50",
           soakHours: WEEK,
-          gates: [
-            {
-              kind: "sql",
-              name: "draft-conversion-7d",
-              description: "7-day draft→active conversion ≥ 75% (seed 000, monitoring)",
-              query: `select round(100.0 * count(*) filter (where first_message_at is not null) / nullif(count(*), 0), 2)
-from public.fe_chat_sessions
-where created_at > now() - interval '7 days' and status in ('draft', 'active')`,
-              op: ">=",
-              threshold: 75,
-            },
-            { kind: "attest", name: "upload-success", description: "file upload success rate > 95% (seed 000)" },
-          ],
+          gates: EARLY_SESSION_GATES,
         },
         { name: "100" },
       ],

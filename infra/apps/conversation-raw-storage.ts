@@ -2,7 +2,7 @@
 import { supabaseClientEnv } from "./common";
 import type { AppDecl } from "./types";
 
-export const RAW_RESPONSE_COLUMNS = [
+const RAW_RESPONSE_COLUMNS = [
   "raw_response_url",
   "raw_response_path",
   "raw_response_size",
