@@ -8,17 +8,15 @@
  */
 import type { AppDecl, CronDecl } from "../apps/types";
 import type { VercelPlan } from "../config";
+import { AppDeclarationError } from "./declaration-error";
 
 /** Vercel allows 100 cron jobs per project on every plan (https://vercel.com/docs/cron-jobs/usage-and-pricing). */
 export const MAX_CRONS_PER_PROJECT = 100;
 
 /** A declared cron job that Vercel would reject: names the app, the entry and the fix. */
-export class CronDeclarationError extends Error {
-  constructor(
-    readonly app: string,
-    readonly problems: string[],
-  ) {
-    super(`app "${app}" declares crons Vercel would reject:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+export class CronDeclarationError extends AppDeclarationError {
+  constructor(app: string, problems: string[]) {
+    super(app, problems, "declares crons Vercel would reject");
     this.name = "CronDeclarationError";
   }
 }

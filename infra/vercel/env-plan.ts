@@ -23,6 +23,9 @@ import { TARGETS } from "../apps/types";
 import { ConfigError, NAMESPACE, type StackConfig } from "../config";
 import { deliveredValues, deliversTo } from "../rollout/ladder";
 import { validateCrons } from "./crons";
+import { AppDeclarationError } from "./declaration-error";
+
+export { AppDeclarationError };
 
 /** Where a var's value comes from. Secrets are references: the plan never holds a secret. */
 export type EnvValue =
@@ -87,17 +90,6 @@ export interface VercelAppPlan {
   deployment: { ref: string };
   /** Non-fatal findings for the operator (the component logs them with `pulumi.log.warn`). */
   warnings: string[];
-}
-
-/** A catalog declaration that cannot become valid Vercel resources (a code bug, not a config mistake). */
-export class AppDeclarationError extends Error {
-  constructor(
-    readonly app: string,
-    readonly problems: string[],
-  ) {
-    super(`app "${app}" cannot be planned for Vercel:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.name = "AppDeclarationError";
-  }
 }
 
 export const MAX_COMMENT = 1000;

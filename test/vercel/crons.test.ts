@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
+import { AppDeclarationError } from "../../infra/vercel/declaration-error";
 import {
   CronDeclarationError,
   cronsDiff,
@@ -82,6 +83,12 @@ describe("validateCrons", () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(CronDeclarationError);
+      // One error type for every declaration Vercel would reject: callers catch AppDeclarationError.
+      expect(e).toBeInstanceOf(AppDeclarationError);
+      expect((e as CronDeclarationError).name).toBe("CronDeclarationError");
+      expect((e as CronDeclarationError).app).toBe("demo");
+      // The duplicate counts twice: its schedule is also too frequent for hobby.
+      expect((e as CronDeclarationError).problems.map((p) => p.slice(0, 8))).toEqual(["crons[0]", "crons[1]", "crons[2]", "crons[2]"]);
       const message = (e as Error).message;
       expect(message).toContain('app "demo" declares crons Vercel would reject');
       expect(message).toContain('crons[0] (cleanup "0 2 * * *"): path "cleanup" must start with "/"');
