@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CATALOG } from "../apps";
 import type { AppDecl } from "../apps/types";
-import { loadStackConfigFile, type VercelPlan } from "../config";
+import { ConfigError, loadStackConfigFile, type VercelPlan } from "../config";
 import { CronDeclarationError, cronsDiff, validateCrons, VercelJsonError, withCrons } from "../vercel/crons";
 
 const USAGE = `usage: npm run crons -- --app <app> (--write <vercel.json> | --check <vercel.json>) [--plan hobby|pro|enterprise]
@@ -131,16 +131,12 @@ export function main(argv: readonly string[], io: Io): number {
     for (const c of app.crons) io.out(`  ${c.schedule}  ${c.path}`);
     return 0;
   } catch (e) {
-    if (e instanceof CronDeclarationError || e instanceof VercelJsonError) {
+    if (e instanceof CronDeclarationError || e instanceof VercelJsonError || e instanceof ConfigError) {
       io.err(`crons: ${e.message}`);
       return 1;
     }
     if (e instanceof Error && (e as NodeJS.ErrnoException).code && (e as NodeJS.ErrnoException).path) {
       io.err(`crons: cannot access ${(e as NodeJS.ErrnoException).path}: ${(e as NodeJS.ErrnoException).code}`);
-      return 1;
-    }
-    if (e instanceof Error && e.name === "ConfigError") {
-      io.err(`crons: ${e.message}`);
       return 1;
     }
     throw e;

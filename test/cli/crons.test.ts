@@ -116,6 +116,17 @@ describe("crons main()", () => {
     expect(c.err[0]).toBe(`crons: ${message}`);
   });
 
+  it("exits 1 with the ConfigError when a stack file it reads for the plan is invalid", () => {
+    const root = fs.mkdtempSync(path.join(tmp, "root-"));
+    fs.mkdirSync(path.join(root, "stacks"));
+    const dev = fs.readFileSync(path.join(ROOT, "stacks/Pulumi.dev.yaml"), "utf8");
+    fs.writeFileSync(path.join(root, "stacks/Pulumi.dev.yaml"), dev.replace('chat-sessions/early-session-creation: "100"', 'chat-sessions/early-session-creation: "5O"'));
+    const c = io(root);
+    c.io.root = root;
+    expect(main(["--app", "chat-sessions", "--check", "vercel.json"], c.io)).toBe(1);
+    expect(c.err).toEqual([expect.stringMatching(/^crons: stack "dev" has 1 config problem:\n {2}rollout-stack:phases\.chat-sessions\/early-session-creation: "5O" is not a phase/)]);
+  });
+
   it("validates for the strictest plan of the stacks that manage the app", () => {
     expect(strictestPlan("chat-sessions", ROOT)).toEqual({ plan: "hobby", stacks: ["dev"] });
     expect(strictestPlan("not-managed", ROOT)).toEqual({ plan: "pro", stacks: [] });
