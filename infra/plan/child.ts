@@ -18,14 +18,10 @@ import { parse as parseYaml } from "yaml";
 import type { FeatureDecl } from "../apps/types";
 import { environmentsOf, ProjectFileError, readProjectFile, stackFileRel } from "./project";
 import { FINGERPRINT_ENV, type ChildRequest, type ChildResult } from "./protocol";
-import { fakeSecret, renderProgram, type ProgramConfig } from "./render";
+import { fakeSecret, isSecureValue, renderProgram, type ProgramConfig } from "./render";
 import { fingerprint, SNAPSHOT_VERSION, snapshotOutputs, snapshotResource, type PlanSnapshot, type StackFileFacts } from "./snapshot";
 
 class SetupError extends Error {}
-
-function isSecure(value: unknown): value is { secure: unknown } {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
-}
 
 function normalizeRungs(value: unknown): Record<string, string> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
@@ -40,7 +36,7 @@ function configFromStackFile(text: string, rel: string, namespace: string, key: 
   const config: ProgramConfig = {};
   const secrets: Record<string, string> = {};
   for (const [k, value] of Object.entries(doc.config ?? {})) {
-    if (isSecure(value)) {
+    if (isSecureValue(value)) {
       const fp = fingerprint(key, String(value.secure));
       secrets[k] = fp;
       config[k] = { value: `${fakeSecret(k)}-${fp.slice(0, 12)}`, secret: true };

@@ -159,20 +159,24 @@ export function fakeSecret(key: string): string {
   return `fake-secret-${key.replace(/[^A-Za-z0-9]+/g, "-")}`;
 }
 
+/** A stack file's `secure:` entry (`{ secure: <ciphertext> }`), whose value a render never has. */
+export function isSecureValue(value: unknown): value is { secure: unknown } {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
 /**
  * The raw config of a real stack file (`stacks/Pulumi.<stack>.yaml`), as the engine would pass it:
  * `secure:` values and every secret the catalog requires but the file does not hold get fake values
  * (`fakeSecret(key)`), so the program, which requires its secrets, renders every real stack.
  *
- * @param requiredSecrets full keys (`rollout-stack:<app>.<KEY>`) to add when missing, e.g. from
- *   `requiredSecretKeys(loadStackConfigFile(stack))`.
+ * @param requiredSecrets full keys (`rollout-stack:<app>.<KEY>`) to add when missing, e.g. the
+ *   secrets `loadStackConfigFile(stack).secrets` lists as not known.
  */
 export function stackFileConfig(stack: string, requiredSecrets: readonly string[] = [], file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`)): ProgramConfig {
   const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const config: ProgramConfig = {};
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    const secure = value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
-    config[key] = secure ? { value: fakeSecret(key), secret: true } : { value };
+    config[key] = isSecureValue(value) ? { value: fakeSecret(key), secret: true } : { value };
   }
   for (const key of requiredSecrets) {
     if (!(key in config)) config[key] = { value: fakeSecret(key), secret: true };
