@@ -11,7 +11,7 @@
  * JSON shape: `PlanReport` below (`format: "rollout-stack.plan/v1"`). No value in it is secret: secret
  * inputs arrive masked (`snapshot.ts`) and are reported as "changed" only.
  */
-import type { CronDecl, FeatureDecl } from "../apps/types";
+import { TARGETS, type CronDecl, type FeatureDecl, type Target } from "../apps/types";
 import { findRung, ladderOf, type Rung } from "../rollout/ladder";
 import { classifyMove, type MoveKind } from "../rollout/moves";
 import { META_ENV_PREFIX, redeployReason } from "../vercel/env-plan";
@@ -196,8 +196,6 @@ const REPLACES_ON: Record<string, readonly string[]> = {
 /** Inputs whose change does nothing on the provider (Deployment: `deleteOnDestroy` is copied on update). */
 const NEVER_REPLACES: Record<string, readonly string[]> = { [TYPES.deployment]: ["deleteOnDestroy"] };
 
-const TARGET_ORDER = ["production", "preview", "development"];
-
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 function byUrn(s: PlanSnapshot | null): Map<string, SnapshotResource> {
@@ -359,7 +357,7 @@ function envChanges(before: AppView | undefined, after: AppView | undefined): En
     if (!secret && y) c.after = show(y.value);
     out.push(c);
   }
-  return out.sort((p, q) => TARGET_ORDER.indexOf(p.target) - TARGET_ORDER.indexOf(q.target) || p.key.localeCompare(q.key));
+  return out.sort((p, q) => TARGETS.indexOf(p.target as Target) - TARGETS.indexOf(q.target as Target) || p.key.localeCompare(q.key));
 }
 
 function metaOf(r: SnapshotResource | undefined): Record<string, string> | undefined {
