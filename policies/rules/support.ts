@@ -57,12 +57,6 @@ export function onTypes(types: readonly string[], validate: ResourceValidation):
   return fn;
 }
 
-/** The last segment of an URN: the resource's logical name. */
-export function urnName(urn: string): string {
-  const i = urn.lastIndexOf("::");
-  return i < 0 ? urn : urn.slice(i + 2);
-}
-
 /**
  * Resources a property of `r` was computed from, when the engine says so.
  * `undefined` means "no per-property information" (an older engine or a hand-made stack): callers then
@@ -90,10 +84,4 @@ export function projectRefs(r: PolicyResource): Set<string> {
   // Reading the ID may hit an unknown during preview, which is then reported as advisory.
   const id: unknown = r.props.projectId;
   return typeof id === "string" && id !== "" ? new Set([`id:${id}`]) : new Set();
-}
-
-/** Plain-English list: `a`, `a and b`, `a, b and c`. */
-export function listOf(items: readonly string[]): string {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
