@@ -12,6 +12,7 @@
  * The script is idempotent (`create schema if not exists`, `create or replace function`), runs in one
  * transaction with the caller's, and leaves no grants to PUBLIC behind.
  */
+import { quoteIdent } from "../supabase/migrations/quote";
 
 /** Options of `bucketingSql`. */
 export interface BucketingSqlOptions {
@@ -28,10 +29,10 @@ export interface BucketingSqlOptions {
   grantTo?: readonly string[];
 }
 
-/** Quotes an SQL identifier (`"my role"`), doubling embedded quotes. */
-export function quoteIdent(name: string): string {
-  if (name.length === 0 || name.includes("\u0000")) throw new Error(`invalid SQL identifier ${JSON.stringify(name)}`);
-  return `"${name.replace(/"/g, '""')}"`;
+/** A schema or role name, quoted; an empty name is refused here rather than by Postgres at install time. */
+function ident(name: string): string {
+  if (name.length === 0) throw new Error(`invalid SQL identifier ${JSON.stringify(name)}`);
+  return quoteIdent(name);
 }
 
 /**
@@ -50,8 +51,8 @@ function rotl32(x: string, r: number): string {
 
 /** The SQL that installs the bucketing functions. */
 export function bucketingSql(options: BucketingSqlOptions = {}): string {
-  const schema = quoteIdent(options.schema ?? "rollout");
-  const roles = (options.grantTo ?? ["authenticated", "service_role"]).map(quoteIdent);
+  const schema = ident(options.schema ?? "rollout");
+  const roles = (options.grantTo ?? ["authenticated", "service_role"]).map(ident);
   const murmur = `${schema}.murmur3_32(bytea, bigint)`;
   const bucket = `${schema}.bucket(text, text)`;
   const inRollout = `${schema}.in_rollout(text, text, text, text[])`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
 import { ladderOf } from "../../infra/rollout/ladder";
-import { bucketingSql, quoteIdent } from "../../infra/rollout/bucketing-sql";
+import { bucketingSql } from "../../infra/rollout/bucketing-sql";
 import { bucket, inRollout, murmur3x86_32, parseShare, ShareError, utf8Bytes } from "../../infra/sdk/bucketing";
 import vectors from "../fixtures/bucketing-vectors.json";
 
@@ -166,8 +166,9 @@ describe("bucketingSql", () => {
   });
 
   it("quotes identifiers and grants nothing when asked for no roles", () => {
-    expect(quoteIdent('we"ird')).toBe('"we""ird"');
-    expect(() => quoteIdent("")).toThrow("invalid SQL identifier");
+    expect(() => bucketingSql({ schema: "" })).toThrow("invalid SQL identifier");
+    expect(() => bucketingSql({ grantTo: ["authenticated", ""] })).toThrow("invalid SQL identifier");
+    expect(bucketingSql({ grantTo: ['we"ird'] })).toContain('grant usage on schema "rollout" to "we""ird";');
     const sql = bucketingSql({ schema: 'my "flags"', grantTo: [] });
     expect(sql).toContain('create schema if not exists "my ""flags""";');
     expect(sql).not.toMatch(/^grant /m);
