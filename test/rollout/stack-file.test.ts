@@ -2,9 +2,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
-import { parseStackConfig, rawEntriesFromYaml } from "../../infra/config";
+import { TARGETS, type AppDecl, type Target } from "../../infra/apps/types";
+import { parseStackConfig, rawEntriesFromYaml, type StackConfig } from "../../infra/config";
 import { moveEffect, describeEffect } from "../../infra/rollout/effect";
 import { readPhases, renderRung, setPhase, StackFileError } from "../../infra/rollout/stack-file";
+import { planAppEnv } from "../../infra/vercel/env-plan";
 
 const STACKS = path.resolve(__dirname, "../../stacks");
 const read = (stack: string) => fs.readFileSync(path.join(STACKS, `Pulumi.${stack}.yaml`), "utf8");
@@ -116,5 +118,43 @@ describe("moveEffect", () => {
     const advanced = analy.features.find((f) => f.name === "advanced")!;
     const effect = moveEffect(cfg, analy, advanced, "beta", "25");
     expect(effect.production).toEqual([{ key: "NEXT_PUBLIC_SP_ADVANCED_ROLLOUT", before: "beta", after: "beta+25" }]);
+  });
+
+  /** KEY → value per target, as the Vercel planner (what `pulumi up` deploys) plans the app. */
+  const planned = (app: AppDecl, config: StackConfig) => {
+    const out = Object.fromEntries(TARGETS.map((t) => [t, {} as Record<string, string>])) as Record<Target, Record<string, string>>;
+    for (const { key, targets, value } of planAppEnv(app, config).env) {
+      if (value.kind === "plain") for (const t of targets) out[t][key] = value.value;
+    }
+    return out;
+  };
+  const changed = (before: Record<string, string>, after: Record<string, string>) =>
+    [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]).sort().map((key) => ({ key, before: before[key], after: after[key] }));
+  const sorted = (cs: { key: string }[]) => [...cs].sort((a, b) => a.key.localeCompare(b.key));
+
+  it.each(["prod", "staging", "dev"])("on %s, every move of every feature changes exactly what the Vercel planner changes", (stack) => {
+    const base = parseStackConfig(stack, rawEntriesFromYaml(read(stack)));
+    expect(base.mode).toBe("cloud");
+    let moves = 0;
+    for (const app of base.apps) {
+      for (const feature of app.features) {
+        const key = `${app.name}/${feature.name}`;
+        const from = base.phases[key];
+        // Preview following production, and preview pinned at the current rung.
+        for (const previewPhases of [{}, { [key]: from }]) {
+          const cfg = { ...base, previewPhases };
+          const before = planned(app, cfg);
+          for (const to of feature.rungs.map((r) => r.name).filter((r) => r !== from)) {
+            const after = planned(app, { ...cfg, phases: { ...cfg.phases, [key]: to } });
+            const effect = moveEffect(cfg, app, feature, from, to);
+            const where = `${stack} ${key} ${from} → ${to}${key in previewPhases ? " (preview pinned)" : ""}`;
+            for (const t of TARGETS) expect(sorted(effect[t]), `${where}: ${t}`).toEqual(changed(before[t], after[t]));
+            expect(effect.redeploy, where).toBe(changed(before.production, after.production).length > 0);
+            moves++;
+          }
+        }
+      }
+    }
+    expect(moves).toBeGreaterThan(10);
   });
 });
