@@ -40,11 +40,6 @@ export function hasDestructiveHeader(sql: string): boolean {
   return false;
 }
 
-/** A 14-digit UTC version for `date`, as `supabase migration new` makes. */
-export function migrationVersion(date = new Date()): string {
-  return date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
-}
-
 export interface ReadResult {
   files: MigrationFile[];
   /** `.sql` files whose names do not match `<digits>_<name>.sql` (the CLI skips them with a warning). */

@@ -11,7 +11,6 @@ export {
   hasDestructiveHeader,
   lineCol,
   MIGRATION_FILE_PATTERN,
-  migrationVersion,
   readMigrationDir,
   readMigrationFiles,
   type MigrationFile,
