@@ -86,9 +86,14 @@ function listStacks(root: string): string[] {
   }
 }
 
+/** Every feature of the stack's apps, with its stack key `<app>/<feature>`. */
+function featuresOf(cfg: StackConfig): { app: AppDecl; feature: FeatureDecl; key: string }[] {
+  return cfg.apps.flatMap((app) => app.features.map((feature) => ({ app, feature, key: `${app.name}/${feature.name}` })));
+}
+
 /** Resolves `<app>/<feature>`, or a bare feature name that only one managed app has. */
 export function resolveFeature(cfg: StackConfig, name: string): { app: AppDecl; feature: FeatureDecl; key: string } {
-  const all = cfg.apps.flatMap((app) => app.features.map((feature) => ({ app, feature, key: `${app.name}/${feature.name}` })));
+  const all = featuresOf(cfg);
   const exact = all.find((f) => f.key === name);
   if (exact) return exact;
   const byName = all.filter((f) => f.feature.name === name);
@@ -181,7 +186,7 @@ export async function rolloutStatus(
   const versions = historyOf(ws, mainRef, rel);
   const selected = options.features?.length
     ? options.features.map((f) => resolveFeature(cfg, f))
-    : cfg.apps.flatMap((app) => app.features.map((feature) => ({ app, feature, key: `${app.name}/${feature.name}` })));
+    : featuresOf(cfg);
   if (options.databaseUrl && new Set(selected.map((s) => s.app.database?.name)).size > 1) {
     throw new UsageError("--database-url applies to one database: name features of one app, or set ROLLOUT_DATABASE_URL_<DATABASE> for each");
   }
@@ -454,7 +459,7 @@ export async function verifyStack(
   for (const app of cfg.apps) {
     for (const feature of app.features) {
       const key = `${app.name}/${feature.name}`;
-      const to = cfg.phases[key] ?? feature.rungs[0].name;
+      const to = currentRung(cfg, feature, key);
       const declaredFrom = basePhases[key];
       const from = declaredFrom ?? feature.rungs[0].name;
       if (declaredFrom !== undefined && !findRung(ladderOf(feature), declaredFrom)) {
@@ -494,7 +499,7 @@ export async function verifyStack(
     }
   }
   for (const key of Object.keys(basePhases)) {
-    if (!(key in cfg.phases) && !cfg.apps.some((a) => a.features.some((f) => `${a.name}/${f.name}` === key))) {
+    if (!(key in cfg.phases) && !featuresOf(cfg).some((f) => f.key === key)) {
       report.findings.push({ key, from: basePhases[key], status: "removed", problems: [], gates: [] });
     }
   }
