@@ -14,7 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DatabaseDecl } from "../apps/types";
-import { ConfigError, loadStackConfigFile } from "../config";
+import { loadStackConfigFile } from "../config";
 import {
   ensureLocalDatabase,
   connect,
@@ -24,7 +24,7 @@ import {
   stopLocalPostgres,
   type LocalPostgres,
 } from "../supabase/local-postgres";
-import { MigrationError, pushMigrations, readMigrationDir } from "../supabase/migrations";
+import { pushMigrations, readMigrationDir } from "../supabase/migrations";
 import { convergeDeclaration, describeStep } from "../supabase/converge";
 import { databasesOf, planDatabase } from "../supabase/declaration";
 
@@ -223,10 +223,6 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
     out(`the server keeps running; stop it with: npm run local -- stop`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof MigrationError) {
-      out(`error: ${e.message}`);
-      return 1;
-    }
     out(`error: ${(e as Error).message}`);
     return 1;
   }
