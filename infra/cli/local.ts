@@ -173,10 +173,11 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
     const databases = databasesOf(config.apps).map((d) => d.decl);
     out(`local stack: ${databases.length} database${databases.length === 1 ? "" : "s"} (${databases.map((d) => d.name).join(", ") || "none"})`);
 
+    // The default port applies to a server this run starts; an explicit one must match a running server's.
     const running = await findRunningLocalPostgres(dir);
     const server = await startLocalPostgres({
       dir,
-      port: running ? undefined : (args.port ?? options.port ?? LOCAL_DEFAULT_PORT),
+      port: args.port ?? options.port ?? (running ? undefined : LOCAL_DEFAULT_PORT),
       persistent: true,
       onProgress: (m) => out(m.replace(dir, shown)),
     });

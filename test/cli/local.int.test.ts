@@ -73,6 +73,14 @@ describe("npm run local", () => {
     expect(output).not.toContain("applying");
   });
 
+  it("refuses another --port while the server runs, instead of silently reusing it", async () => {
+    const other = await freePort();
+    const { code, output } = await local("--port", String(other));
+    expect(code).toBe(1);
+    expect(output).toContain(`error: the local Postgres in ${dir} is already running on port ${port}, not ${other}; stop it first (npm run local -- stop) or drop --port`);
+    expect((await local("--port", String(port))).output).toContain(`Postgres already running on 127.0.0.1:${port}`);
+  });
+
   it("stop, then a run restarts the same cluster with nothing to change", async () => {
     const stop = await local("stop");
     expect(stop).toMatchObject({ code: 0 });
