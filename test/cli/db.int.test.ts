@@ -1,29 +1,17 @@
 /** `npm run db` run as a user runs it (its own process) against a throwaway Supabase-compatible Postgres. */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli";
 import { startTestPostgres, type TestPostgres } from "../support/postgres";
 
-const ROOT = path.resolve(__dirname, "../..");
 let pg: TestPostgres;
 let url: string;
 let dir: string;
 
 function db(...args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "infra/cli/db.ts"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, output }));
-  });
+  return runCli("infra/cli/db.ts", args, { DATABASE_URL: "" });
 }
 
 beforeAll(async () => {

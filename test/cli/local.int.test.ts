@@ -2,33 +2,21 @@
  * `npm run local`, run as a user runs it (its own process, the real stack file and migrations), on a
  * temporary cluster directory and a free port so it never touches the developer's `.local/`.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLocal, LOCAL_STEPS, type LocalStep } from "../../infra/cli/local";
 import { connect, findRunningLocalPostgres, freePort, stopLocalPostgres } from "../../infra/supabase/local-postgres";
+import { runCli } from "../support/cli";
 
-const ROOT = path.resolve(__dirname, "../..");
 let parent: string;
 let dir: string;
 let port: number;
 
 /** Runs infra/cli/local.ts (the `npm run local` entry point) in a child process. */
 function local(...args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "infra/cli/local.ts"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ROLLOUT_LOCAL_DIR: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, output }));
-  });
+  return runCli("infra/cli/local.ts", args, { ROLLOUT_LOCAL_DIR: dir });
 }
 
 beforeAll(async () => {

@@ -1,0 +1,24 @@
+/**
+ * A CLI entry point run as `npm run <script>` runs it: its own `node` process under ts-node
+ * (transpile-only), in the project root, stdout and stderr collected together in arrival order.
+ */
+import { spawn } from "child_process";
+import * as path from "path";
+
+const PROJECT_ROOT = path.resolve(__dirname, "../..");
+
+/** Runs `script` (project-relative, e.g. `infra/cli/db.ts`) with `args`; `env` is added to this process's environment. */
+export function runCli(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, script), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, output }));
+  });
+}
