@@ -15,6 +15,9 @@ import { startTestPostgres, type TestPostgres } from "../support/postgres";
 const MIGRATIONS = path.resolve(__dirname, "../../migrations");
 const databases = [...new Map(CATALOG.flatMap((a) => (a.database ? [[a.database.name, a.database] as const] : []))).values()];
 
+/** Views the seed migrations create in an exposed schema, per database. */
+const SEED_VIEWS: Record<string, string[]> = { "conversation-raw-storage": ["raw_storage_health"] };
+
 let pg: TestPostgres;
 beforeAll(async () => {
   pg = await startTestPostgres();
@@ -82,9 +85,11 @@ describe.each(databases.map((d) => [d.name, d] as const))("migrations/%s", (name
     const exposed = decl.schemas.filter((s) => s.exposed).map((s) => s.name);
     const { rows } = await client.query(
       `select c.relname, coalesce(c.reloptions, '{}') as options from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where c.relkind = 'v' and n.nspname = any ($1)`,
+       where c.relkind = 'v' and n.nspname = any ($1) order by 1`,
       [exposed],
     );
+    // The views the seeds create (so the query is known to find them), each security_invoker.
+    expect(rows.map((v) => v.relname)).toEqual(SEED_VIEWS[name] ?? []);
     for (const v of rows) expect(v.options).toContain("security_invoker=true");
   });
 
