@@ -5,14 +5,14 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { gitFixture, PROJECT } from "../rollout/git-fixture";
 
-export const PROJECT = path.resolve(__dirname, "../..");
+export { PROJECT };
 export const CLI = path.join(PROJECT, "infra/cli/plan.ts");
 export const REGISTER = path.join(PROJECT, "node_modules/ts-node/register/transpile-only");
-/** What the program needs to render; tests and tools stay out. */
-const COPIED = ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "migrations", "stacks"];
+/** What the program needs to render, besides the `stacks/` the git fixture copies; tests and tools stay out. */
+const COPIED = ["Pulumi.yaml", "package.json", "tsconfig.json", "infra", "migrations"];
 
 export interface PlanRun {
   code: number | null;
@@ -40,32 +40,17 @@ export interface PlanRepo {
 }
 
 export function planRepo(): PlanRepo {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-plan-test-"));
+  // The rollout tests' repository (git identity, `stacks/`), with the rest of the project added.
+  const fixture = gitFixture();
+  const { dir } = fixture;
   for (const item of COPIED) fs.cpSync(path.join(PROJECT, item), path.join(dir, item), { recursive: true });
   fs.symlinkSync(path.join(PROJECT, "node_modules"), path.join(dir, "node_modules"), "dir");
   fs.writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: "Plan Test",
-    GIT_AUTHOR_EMAIL: "plan@example.com",
-    GIT_COMMITTER_NAME: "Plan Test",
-    GIT_COMMITTER_EMAIL: "plan@example.com",
-  };
-  const git = (args: string[]) => {
-    const r = spawnSync("git", args, { cwd: dir, env, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
-  git(["init", "-q", "-b", "main"]);
-  git(["config", "commit.gpgsign", "false"]);
+  const git = (args: string[]) => fixture.git(args);
   const repo: PlanRepo = {
     dir,
     git,
-    commit(message) {
-      git(["add", "-A"]);
-      git(["commit", "-q", "-m", message]);
-      return git(["rev-parse", "HEAD"]).trim();
-    },
+    commit: (message) => fixture.commit(message),
     read: (rel) => fs.readFileSync(path.join(dir, rel), "utf8"),
     write(rel, text) {
       fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -101,7 +86,7 @@ export function planRepo(): PlanRepo {
       try {
         git(["worktree", "prune"]);
       } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+        fixture.remove();
       }
     },
   };
