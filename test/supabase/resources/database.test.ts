@@ -202,6 +202,28 @@ describe("a phase move", () => {
   });
 });
 
+describe("the checks' declaration digest", () => {
+  it("changes when a policy, schema grant or bucket is redeclared, so the checks run again; stays for the same declaration", async () => {
+    const { SupabaseDatabase } = await import("../../../infra/supabase/database");
+    const config = loadStackConfigFile("local");
+    const base = DATABASES.find((d) => d.name === "health-companion")!;
+    const digest = async (database: DatabaseDecl) => {
+      const r = await renderProgram({ stack: "local", program: () => void new SupabaseDatabase(database.name, { database, config }) });
+      return r.get(TYPES.Checks, `${database.name}-checks`).inputs.declaration as string;
+    };
+    const before = await digest(base);
+    expect(await digest(JSON.parse(JSON.stringify(base)))).toBe(before);
+    const variants: DatabaseDecl[] = [
+      { ...base, policies: base.policies.map((p, i) => (i === 0 ? { ...p, roles: [...p.roles, "service_role"] } : p)) },
+      { ...base, schemas: base.schemas.map((s) => ({ ...s, usage: ["authenticated"] })) },
+      { ...base, buckets: [...base.buckets, { id: "extra", public: false }] },
+    ];
+    const after = await Promise.all(variants.map(digest));
+    for (const d of after) expect(d).not.toBe(before);
+    expect(new Set(after).size).toBe(variants.length);
+  });
+});
+
 describe("a bad declaration", () => {
   it("fails the program naming the database, the bucket and each problem", async () => {
     const { SupabaseDatabase } = await import("../../../infra/supabase/database");
