@@ -34,8 +34,6 @@ const ROOT = path.resolve(__dirname, "../..");
 export interface DatabaseContext {
   database: DatabaseDecl;
   server: LocalPostgres;
-  /** As supabase_admin, on this database. */
-  adminUrl: string;
   /** As postgres (the role migrations run as), on this database. */
   url: string;
   /** `migrations/` of the project (or of a test's copy). */
@@ -202,7 +200,6 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
       const ctx: DatabaseContext = {
         database,
         server,
-        adminUrl: server.adminUrl(database.name),
         url: server.url(database.name),
         migrationsRoot,
         progress: line,

@@ -34,7 +34,6 @@ async function converge(database: DatabaseDecl): Promise<{ adminUrl: string; url
   const db = await pg.createDatabase(database.name);
   const ctx = {
     database,
-    adminUrl: db.adminUrl,
     url: db.url,
     migrationsRoot: path.join(ROOT, "migrations"),
     progress: () => undefined,
