@@ -14,6 +14,7 @@ import type { Client } from "pg";
 import { connect, startLocalPostgres } from "../infra/supabase/local-postgres";
 import { pushMigrations, quoteIdent, readMigrationFiles } from "../infra/supabase/migrations";
 import type { Bench } from "./index";
+import { fmt, median, ms } from "./timing";
 
 const FILES = 500;
 const NOOP_RUNS = 15;
@@ -46,9 +47,6 @@ function writeFiles(dir: string, naming: (i: number) => string, count = FILES): 
     fs.writeFileSync(path.join(dir, naming(i)), `create table t_${n} (id integer primary key, note text);\n`);
   }
 }
-
-const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export const migrationsBench: Bench = {
   name: "migrations",
@@ -149,7 +147,6 @@ export const migrationsBench: Bench = {
 
       const oNoop = median(oursNoop);
       const pNoop = median(theirNoop);
-      const fmt = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
       const row = (label: string, a: string, b: string, c: string) => out(`  ${label.padEnd(40)}${a.padStart(10)}${b.padStart(22)}${c.padStart(22)}`);
       out(`PostgreSQL ${version[0].v} (embedded, fsync on), one cluster, ${FILES} files of one CREATE TABLE each`);
       row("", "ours", "node-pg-migrate", "node-pg-migrate");

@@ -24,6 +24,7 @@ import { SupabaseDatabase } from "../infra/supabase/database";
 import { databasesOf } from "../infra/supabase/declaration";
 import { VercelApp } from "../infra/vercel";
 import type { Bench } from "./index";
+import { fmt, median, ms } from "./timing";
 
 const SCALES = [1, 2, 4, 8];
 const RUNS = 5;
@@ -38,10 +39,6 @@ const T = {
   password: "random:index/randomPassword:RandomPassword",
   app: "rollout-stack:vercel:App",
 } as const;
-
-const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Linearity
