@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadStackConfigFile } from "../../infra/config";
 import { setPhase } from "../../infra/rollout/stack-file";
 import { CLI, PROJECT, planRepo, REGISTER, type PlanRepo, type PlanRun } from "../plan/fixture";
 
@@ -181,6 +182,7 @@ describe("output", () => {
     expect(j.base).toBeNull();
     expect(run.stdout.split("\n")[0]).toMatch(/^\*\*Plan\*\* · stack dev as declared \(no base\): 10 phases; \d+ env values; 5 production redeploys \(analy-ticket, chat-sessions, conversation-raw-storage, health-companion, metadata-context\); \d+ migrations to run;/);
     expect(j.phases.find((p: any) => p.key === "analy-ticket/advanced")).toMatchObject({ from: null, to: "beta", kind: "new", text: "new, at the beta cohort of production users" });
+    expect(j.vercel.map((v: any) => v.app)).toEqual(["analy-ticket", "chat-sessions", "conversation-raw-storage", "health-companion", "metadata-context"]);
     expect(j.vercel.every((v: any) => v.change === "added" && v.redeploy.redeploy === true && /^first production deployment/.test(v.redeploy.reason))).toBe(true);
     const chat = j.vercel.find((v: any) => v.app === "chat-sessions");
     expect(chat.crons).toMatchObject({ enabledBefore: null, enabledAfter: true, added: [{ path: "/api/admin/cleanup-sessions", schedule: "0 2 * * *" }] });
@@ -264,6 +266,8 @@ describe("a base whose code differs", () => {
       ["health-companion", "health-companion-qa", "added"],
       ["metadata-context", "metadata-context-qa", "added"],
     ]);
+    // Every phase of the stack file (qa is a copy of dev), each one new.
+    expect(j.phases.map((p: any) => `${p.target} ${p.key}`).sort()).toEqual(Object.keys(loadStackConfigFile("dev").phases).map((k) => `production ${k}`).sort());
     expect(j.phases.every((p: any) => p.from === null && p.kind === "new")).toBe(true);
   });
 

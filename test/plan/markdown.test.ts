@@ -57,7 +57,7 @@ describe("renderMarkdown", () => {
     });
     const md = renderMarkdown(report);
     const lines = md.split("\n");
-    expect(lines[0]).toBe(`**Plan** · ${report.summary}`);
+    expect(lines[0]).toBe("**Plan** · stack prod against main (abcdef012345): 1 phase moved; 1 env value changed; resources: 0 to add, 1 to update, 0 to replace, 0 to remove");
     expect(lines[1]).toBe(planMarker("prod"));
     expect(planMarker("prod")).toBe("<!-- rollout-stack:plan stack=prod -->");
     expect(md).toContain("- `a/f`: off → on");
@@ -94,6 +94,10 @@ describe("redaction", () => {
     const redact = redactor(["sk-plaintext-by-mistake", "sk-plaintext", "abc", " t0k3n-value "]);
     expect(redact("a sk-plaintext-by-mistake b sk-plaintext c t0k3n-value abc")).toBe("a [secret] b [secret] c [secret] abc");
     expect("abc".length).toBeLessThan(MIN_REDACTED_LENGTH);
+    // The boundary: a value of MIN_REDACTED_LENGTH characters is redacted, one character shorter is not.
+    const atMin = "s".repeat(MIN_REDACTED_LENGTH);
+    const below = "b".repeat(MIN_REDACTED_LENGTH - 1);
+    expect(redactor([atMin, below])(`${atMin} ${below}`)).toBe(`[secret] ${below}`);
     expect(redactor([])("unchanged")).toBe("unchanged");
   });
 });
