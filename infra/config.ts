@@ -138,10 +138,14 @@ const STRUCTURAL_KEYS = new Set(Object.keys(schema.shape));
 const SECRET_KEY = /^([a-z0-9-]+)\.([A-Z][A-Z0-9_]*)(\.preview)?$/;
 const DATABASE_URL_KEY = /^([a-z0-9-]+)\.databaseUrl$/;
 
+/** A stack file's encrypted value: `{ secure: <ciphertext> }`. */
+export function isSecureValue(value: unknown): value is { secure: unknown } {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
 function hasSecureLeaf(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
-  if (!Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) return true;
-  return Object.values(value as Record<string, unknown>).some(hasSecureLeaf);
+  return isSecureValue(value) || Object.values(value as Record<string, unknown>).some(hasSecureLeaf);
 }
 
 /**
@@ -427,13 +431,26 @@ export function stackFilePath(stack: string, root = path.resolve(__dirname, ".."
   return path.join(root, "stacks", `Pulumi.${stack}.yaml`);
 }
 
+/** Stack names with a file (`Pulumi.<stack>.yaml`) in a stack config directory, sorted. */
+export function listStacks(dir = path.join(path.resolve(__dirname, ".."), "stacks")): string[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
+}
+
 /** Raw entries from a stack YAML file's `config:` block (`secure:` values become unknown secrets). */
 export function rawEntriesFromYaml(text: string): Record<string, RawEntry> {
   const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
   const out: Record<string, RawEntry> = {};
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    const isSecure = value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
-    out[key] = isSecure ? { value: undefined, secret: true } : { value, secret: false };
+    out[key] = isSecureValue(value) ? { value: undefined, secret: true } : { value, secret: false };
   }
   return out;
 }

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CATALOG } from "../apps";
 import type { AppDecl } from "../apps/types";
-import { ConfigError, loadStackConfigFile, type VercelPlan } from "../config";
+import { ConfigError, listStacks, loadStackConfigFile, type VercelPlan } from "../config";
 import { CronDeclarationError, cronsDiff, validateCrons, VercelJsonError, withCrons } from "../vercel/crons";
 
 const USAGE = `usage: npm run crons -- --app <app> (--write <vercel.json> | --check <vercel.json>) [--plan hobby|pro|enterprise]
@@ -77,11 +77,9 @@ const STRICTNESS: VercelPlan[] = ["hobby", "pro", "enterprise"];
 export function strictestPlan(app: string, root: string): { plan: VercelPlan; stacks: string[] } {
   const dir = path.join(root, "stacks");
   const found: { stack: string; plan: VercelPlan }[] = [];
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    const m = /^Pulumi\.(.+)\.yaml$/.exec(f);
-    if (!m) continue;
-    const config = loadStackConfigFile(m[1], { file: path.join(dir, f) });
-    if (config.mode === "cloud" && config.apps.some((a) => a.name === app)) found.push({ stack: m[1], plan: config.vercel.plan });
+  for (const stack of listStacks(dir)) {
+    const config = loadStackConfigFile(stack, { file: path.join(dir, `Pulumi.${stack}.yaml`) });
+    if (config.mode === "cloud" && config.apps.some((a) => a.name === app)) found.push({ stack, plan: config.vercel.plan });
   }
   if (!found.length) return { plan: "pro", stacks: [] };
   const plan = STRICTNESS.find((p) => found.some((s) => s.plan === p))!;

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import { listStacks as listStackFiles } from "../config";
 
 export interface ProjectFile {
   name: string;
@@ -47,15 +48,7 @@ export function stackFileRel(project: ProjectFile, stack: string): string {
 
 /** Stack names that have a file in the tree (for "did you mean" messages). */
 export function listStacks(root: string, project: ProjectFile): string[] {
-  try {
-    return fs
-      .readdirSync(path.join(root, project.stackConfigDir))
-      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-      .filter((s): s is string => !!s)
-      .sort();
-  } catch {
-    return [];
-  }
+  return listStackFiles(path.join(root, project.stackConfigDir));
 }
 
 /** ESC environments a stack file imports (`environment: [a, b]` or `environment: { imports: [...] }`). */

@@ -21,6 +21,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { isSecureValue } from "../config";
+
+export { isSecureValue };
 
 /** Resource options as the engine receives them (URNs, not objects). */
 export interface EngineOptions {
@@ -160,9 +163,6 @@ export function fakeSecret(key: string): string {
 }
 
 /** A stack file's `secure:` entry (`{ secure: <ciphertext> }`), whose value a render never has. */
-export function isSecureValue(value: unknown): value is { secure: unknown } {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
-}
 
 /**
  * The raw config of a real stack file (`stacks/Pulumi.<stack>.yaml`), as the engine would pass it:

@@ -16,7 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { AppDecl, FeatureDecl } from "../apps/types";
-import { ConfigError, parseStackConfig, rawEntriesFromYaml, type StackConfig } from "../config";
+import { ConfigError, listStacks, parseStackConfig, rawEntriesFromYaml, type StackConfig } from "../config";
 import { describeEffect, moveEffect, type MoveEffect } from "./effect";
 import { databaseUrlEnvName, databaseUrlFor, evaluateGates, type SqlGate } from "./gates";
 import {
@@ -70,21 +70,11 @@ export function loadStack(ws: Workspace, stack: string): { cfg: StackConfig; tex
   try {
     text = fs.readFileSync(file, "utf8");
   } catch {
-    throw new ConfigError(stack, [{ key: rel, message: `no stack file; check --stack (stacks: ${listStacks(ws.root).join(", ") || "none"})` }]);
+    throw new ConfigError(stack, [{ key: rel, message: `no stack file; check --stack (stacks: ${listStacks(path.join(ws.root, "stacks")).join(", ") || "none"})` }]);
   }
   return { cfg: parseStackConfig(stack, rawEntriesFromYaml(text)), text, file, rel };
 }
 
-function listStacks(root: string): string[] {
-  try {
-    return fs
-      .readdirSync(path.join(root, "stacks"))
-      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-      .filter((s): s is string => !!s);
-  } catch {
-    return [];
-  }
-}
 
 /** Every feature of the stack's apps, with its stack key `<app>/<feature>`. */
 function featuresOf(cfg: StackConfig): { app: AppDecl; feature: FeatureDecl; key: string }[] {
