@@ -121,7 +121,7 @@ function programConfig(raw: Record<string, RawEntry>): ProgramConfig {
 function catalogProgram(config: StackConfig, migrationsOf: ReadonlyMap<string, string>) {
   return () => {
     const databases = databasesOf(config.apps).map(
-      ({ decl }) => new SupabaseDatabase(decl.name, { database: decl, config, migrationsDir: migrationsOf.get(decl.name) }),
+      (decl) => new SupabaseDatabase(decl.name, { database: decl, config, migrationsDir: migrationsOf.get(decl.name) }),
     );
     const apps = config.apps.map(
       (app) => new VercelApp(app.name, { app, config, deployAfter: databases.filter((d) => d.plan.name === app.database?.name) }),

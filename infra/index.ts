@@ -11,7 +11,7 @@ import { VercelApp, type VercelAppSummary } from "./vercel";
 const config = loadPulumiStackConfig();
 
 // Supabase: one component per declared database of the managed apps, on every stack (local included).
-const databases = databasesOf(config.apps).map(({ decl }) => new SupabaseDatabase(decl.name, { database: decl, config }));
+const databases = databasesOf(config.apps).map((decl) => new SupabaseDatabase(decl.name, { database: decl, config }));
 const databaseOf = (name: string | undefined) => databases.filter((d) => d.plan.name === name);
 
 // Vercel: one component per managed app, none on the local stack (databases only). A new production

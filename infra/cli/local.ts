@@ -168,7 +168,7 @@ export async function runLocal(argv: readonly string[], out: (line: string) => v
 
   try {
     const config = loadStackConfigFile("local", options.stackFile ? { file: options.stackFile } : {});
-    const databases = databasesOf(config.apps).map((d) => d.decl);
+    const databases = databasesOf(config.apps);
     out(`local stack: ${databases.length} database${databases.length === 1 ? "" : "s"} (${databases.map((d) => d.name).join(", ") || "none"})`);
 
     // The default port applies to a server this run starts; an explicit one must match a running server's.

@@ -23,12 +23,6 @@ export class DeclarationError extends Error {
   }
 }
 
-/** A database and the apps that declare it. */
-export interface DeclaredDatabase {
-  decl: DatabaseDecl;
-  apps: string[];
-}
-
 /** Schema holding the rollout bucketing functions (never exposed: DESIGN.md "Supabase SQL"). */
 export const ROLLOUT_SCHEMA = "rollout";
 
@@ -53,17 +47,14 @@ function keyed<T>(items: readonly T[], key: (t: T) => string, app: string, into:
  * The distinct databases of some apps, in first-declared order. Apps naming the same database are
  * merged: their schemas, buckets, policies and checks are unioned.
  */
-export function databasesOf(apps: readonly AppDecl[]): DeclaredDatabase[] {
-  const byName = new Map<string, { apps: string[]; decls: { app: string; decl: DatabaseDecl }[] }>();
+export function databasesOf(apps: readonly AppDecl[]): DatabaseDecl[] {
+  const byName = new Map<string, { app: string; decl: DatabaseDecl }[]>();
   for (const app of apps) {
     if (!app.database) continue;
-    const entry = byName.get(app.database.name) ?? { apps: [], decls: [] };
-    entry.apps.push(app.name);
-    entry.decls.push({ app: app.name, decl: app.database });
-    byName.set(app.database.name, entry);
+    byName.set(app.database.name, [...(byName.get(app.database.name) ?? []), { app: app.name, decl: app.database }]);
   }
-  return [...byName.entries()].map(([name, { apps: names, decls }]) => {
-    if (decls.length === 1) return { decl: decls[0].decl, apps: names };
+  return [...byName.entries()].map(([name, decls]) => {
+    if (decls.length === 1) return decls[0].decl;
     const problems: string[] = [];
     const schemas = new Map<string, { item: DatabaseDecl["schemas"][number]; app: string }>();
     const buckets = new Map<string, { item: DatabaseDecl["buckets"][number]; app: string }>();
@@ -77,7 +68,7 @@ export function databasesOf(apps: readonly AppDecl[]): DeclaredDatabase[] {
     }
     if (problems.length) throw new DeclarationError(name, problems);
     const items = <T>(m: Map<string, { item: T }>) => [...m.values()].map((v) => v.item);
-    return { decl: { name, schemas: items(schemas), buckets: items(buckets), policies: items(policies), checks: items(checks) }, apps: names };
+    return { name, schemas: items(schemas), buckets: items(buckets), policies: items(policies), checks: items(checks) };
   });
 }
 

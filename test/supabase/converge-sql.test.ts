@@ -186,7 +186,7 @@ describe("the declaration planner", () => {
   const decl = (over: Partial<DatabaseDecl> = {}): DatabaseDecl => ({ name: "shared", schemas: [{ name: "public", exposed: true }], buckets: [], policies: [], checks: [], ...over });
 
   it("plans every catalog database without a problem", () => {
-    for (const { decl: d } of databasesOf(CATALOG)) {
+    for (const d of databasesOf(CATALOG)) {
       const plan = planDatabase(d);
       expect(plan.managedSql.map((m) => m.schema)).toEqual([ROLLOUT_SCHEMA]);
       expect(plan.exposedSchemas).not.toContain(ROLLOUT_SCHEMA);
@@ -196,7 +196,7 @@ describe("the declaration planner", () => {
   it("merges apps sharing a database; identical declarations are shared", () => {
     const check = { name: "c", sql: "select true" };
     const merged = databasesOf([app("a", decl({ checks: [check] })), app("b", decl({ checks: [check, { name: "d", sql: "select true" }] }))]);
-    expect(merged).toEqual([{ apps: ["a", "b"], decl: decl({ checks: [check, { name: "d", sql: "select true" }] }) }]);
+    expect(merged).toEqual([decl({ checks: [check, { name: "d", sql: "select true" }] })]);
   });
 
   it("refuses conflicting declarations of one database, naming both apps", () => {
