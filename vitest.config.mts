@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.int.test.ts", "**/node_modules/**"],
+          exclude: ["test/**/*.int.test.ts", "test/engine/**", "**/node_modules/**"],
           testTimeout: 60_000,
           // Vitest 4 requires distinct group orders for projects with different maxWorkers.
           sequence: { groupOrder: 0 },
