@@ -23,11 +23,12 @@ export const NAMESPACE = "rollout-stack";
 /** An operator mistake in a stack file: lists every problem, each with its key path and the fix. */
 export class ConfigError extends Error {
   constructor(
-    readonly stack: string,
+    /** Not `stack`: that is Error's own stack trace, which every error printer reads. */
+    readonly stackName: string,
     readonly problems: { key: string; message: string }[],
   ) {
     super(
-      `stack "${stack}" has ${problems.length} config problem${problems.length === 1 ? "" : "s"}:\n` +
+      `stack "${stackName}" has ${problems.length} config problem${problems.length === 1 ? "" : "s"}:\n` +
         problems.map((p) => `  ${p.key}: ${p.message}`).join("\n"),
     );
     this.name = "ConfigError";

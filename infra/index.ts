@@ -3,12 +3,26 @@
  * Loaded by the Pulumi Node host through the project's ts-node (`Pulumi.yaml`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadPulumiStackConfig } from "./config";
+import { ConfigError, loadPulumiStackConfig } from "./config";
 import { SupabaseDatabase, type SupabaseDatabaseSummary } from "./supabase/database";
 import { databasesOf } from "./supabase/declaration";
 import { VercelApp, type VercelAppSummary } from "./vercel";
+import { AppDeclarationError } from "./vercel/declaration-error";
 
-const config = loadPulumiStackConfig();
+/**
+ * A bad stack file or declaration is the user's to fix: Pulumi shows its message alone (a RunError),
+ * not as an unhandled exception with a stack trace.
+ */
+function reported<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof AppDeclarationError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+}
+
+const config = reported(loadPulumiStackConfig);
 
 // Supabase: one component per declared database of the managed apps, on every stack (local included).
 const databases = databasesOf(config.apps).map((decl) => new SupabaseDatabase(decl.name, { database: decl, config }));
@@ -17,7 +31,7 @@ const databaseOf = (name: string | undefined) => databases.filter((d) => d.plan.
 // Vercel: one component per managed app, none on the local stack (databases only). A new production
 // deployment waits for the app's database, so code ships after the schema it needs.
 const vercelApps =
-  config.mode === "cloud" ? config.apps.map((app) => new VercelApp(app.name, { app, config, deployAfter: databaseOf(app.database?.name) })) : [];
+  config.mode === "cloud" ? reported(() => config.apps.map((app) => new VercelApp(app.name, { app, config, deployAfter: databaseOf(app.database?.name) }))) : [];
 
 /** What the stack manages, readable in `pulumi stack output` and in previews. */
 export const stack = config.stack;

@@ -177,6 +177,9 @@ describe("parseStackConfig: bad stack files name the key and the fix", () => {
       "rollout-stack:vercelPlan",
     ]);
     expect(error?.message.split("\n")[0]).toBe('stack "prod" has 4 config problems:');
+    // Error printers (Pulumi's uncaught-error handler among them) show `stack`: it must stay the trace.
+    expect(error?.stackName).toBe("prod");
+    expect(error?.stack).toMatch(/^ConfigError: stack "prod" has 4 config problems:/);
   });
 
   it("never echoes a secret's value in an error, even a misplaced one", () => {

@@ -9,7 +9,9 @@
  * 3. on the `local` stack only (`rollout-stack:mode: local`): `.local/database-urls.json`, written by
  *    `npm run local` (the local cluster's URLs; a fixed local password, nothing secret).
  * Relative paths (that file, migration directories) resolve against the project root:
- * `ROLLOUT_STACK_ROOT`, else the working directory (the Pulumi CLI runs providers in the project).
+ * `ROLLOUT_STACK_ROOT`, else the nearest folder holding `Pulumi.yaml` from the working directory up.
+ * (The Pulumi CLI starts providers in the program's folder, the folder of `main`: `infra/`, not the
+ * project root.)
  *
  * Runs inside the dynamic-provider process (bundled): no Pulumi imports, `require()` for the rest.
  * Messages never contain a URL (it holds a password).
@@ -32,10 +34,21 @@ export function databaseUrlEnvVar(database: string): string {
   return `ROLLOUT_STACK_DB_URL_${database.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
-/** The project root: `ROLLOUT_STACK_ROOT`, else the working directory. */
-export function projectRoot(ctx: RuntimeContext = {}): string {
+/**
+ * The project root: `ROLLOUT_STACK_ROOT`, else the nearest folder holding `Pulumi.yaml` from `cwd`
+ * upwards, else `cwd`.
+ */
+export function projectRoot(ctx: RuntimeContext = {}, cwd = process.cwd()): string {
   const env = ctx.env ?? process.env;
-  return env.ROLLOUT_STACK_ROOT || process.cwd();
+  if (env.ROLLOUT_STACK_ROOT) return env.ROLLOUT_STACK_ROOT;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require("fs") as typeof import("fs");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require("path") as typeof import("path");
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return cwd;
+  }
 }
 
 /**

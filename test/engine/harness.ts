@@ -160,7 +160,7 @@ export function changedSteps(previewJson: string): string[] {
     .filter((s) => s.op !== "same")
     .map((s) => {
       const parts = s.urn.split("::");
-      return `${s.op} ${parts[2].split("$").pop()} ${parts[3]}`;
+      return `${s.op} ${parts[2].split(":").pop()} ${parts[3]}`;
     })
     .sort();
 }

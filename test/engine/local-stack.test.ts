@@ -84,7 +84,7 @@ describe("a new migration file and a changed policy", () => {
     expect(changedSteps(preview.stdout)).toEqual([
       "update Checks conversation-raw-storage-checks",
       "update Migrations conversation-raw-storage-migrations",
-      "update RlsPolicy conversation-raw-storage-policy-raw_own_folder_delete",
+      "update RlsPolicy conversation-raw-storage-policy-storage.objects.raw_own_folder_delete",
     ]);
     await p.ok(["up", "--yes", "--skip-preview", ...STACK]);
     const ledger = await query<{ version: string; name: string }>(
@@ -107,7 +107,7 @@ describe("drift", () => {
     const refresh = await p.ok(["refresh", "--yes", "--skip-preview", ...STACK]);
     expect(refresh.output).toMatch(/raw_own_folder_select/);
     const preview = await p.ok(["preview", "--json", ...STACK]);
-    expect(changedSteps(preview.stdout)).toContain("create RlsPolicy conversation-raw-storage-policy-raw_own_folder_select");
+    expect(changedSteps(preview.stdout), preview.stdout).toContain("create RlsPolicy conversation-raw-storage-policy-storage.objects.raw_own_folder_select");
     await p.ok(["up", "--yes", "--skip-preview", ...STACK]);
     const rows = await query("conversation-raw-storage", "select 1 from pg_policies where policyname = 'raw_own_folder_select'");
     expect(rows).toHaveLength(1);
@@ -156,7 +156,7 @@ describe("a bad stack file", () => {
   it("fails preview with the config error, naming each key, and no stack trace", async () => {
     const good = p.read("stacks/Pulumi.local.yaml");
     try {
-      p.write("stacks/Pulumi.local.yaml", good.replace("config:\n", "config:\n  rollout-stack:phases:\n    chat-sessions/draft-persistence: \"5O\"\n  rollout-stack:colour: blue\n"));
+      p.write("stacks/Pulumi.local.yaml", good.replace("config:\n", "config:\n  rollout-stack:phases:\n    chat-sessions/early-session-creation: \"5O\"\n  rollout-stack:colour: blue\n"));
       const r = await p.pulumi(["preview", ...STACK]);
       expect(r.code).not.toBe(0);
       expect(r.output).toContain('stack "local" has 2 config problems');
@@ -177,7 +177,7 @@ describe("the lock", () => {
     // Wait until the first holds the lock (the file backend writes it under .pulumi/locks).
     const locks = path.join(p.home, "backend", ".pulumi", "locks");
     for (let i = 0; i < 600 && readTree(locks).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(readTree(locks).length, "the first up took the lock").toBe(1);
+    expect(readTree(locks).length, "the first up took the lock").toBeGreaterThan(0);
     const second = await p.pulumi(["up", "--yes", "--skip-preview", ...STACK]);
     expect(second.code).not.toBe(0);
     expect(second.output).toContain("the stack is currently locked");

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrlEnvVar, LOCAL_URLS_FILE, resolveDatabaseUrl, unusableUrlProblem } from "../../../infra/supabase/connection";
+import { databaseUrlEnvVar, LOCAL_URLS_FILE, projectRoot, resolveDatabaseUrl, unusableUrlProblem } from "../../../infra/supabase/connection";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-connection-"));
 fs.mkdirSync(path.join(root, ".local"));
@@ -16,6 +16,24 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const config = (values: Record<string, string>) => (key: string) => values[key];
 const FROM_SECRET = "postgresql://postgres:s3cret@db.healthprodref0000000.supabase.co:5432/postgres";
 const FROM_ENV = "postgresql://postgres:env-pass@127.0.0.1:5432/postgres";
+
+describe("projectRoot", () => {
+  it("is the folder of Pulumi.yaml from the program's folder up: the CLI starts providers in infra/, not the project root", () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-root-"));
+    try {
+      fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: x\n");
+      fs.mkdirSync(path.join(project, "infra", "deep"), { recursive: true });
+      expect(projectRoot({ env: {} }, path.join(project, "infra"))).toBe(project);
+      expect(projectRoot({ env: {} }, path.join(project, "infra", "deep"))).toBe(project);
+      expect(projectRoot({ env: {} }, project)).toBe(project);
+      // ROLLOUT_STACK_ROOT wins; with no Pulumi.yaml anywhere up, the working directory.
+      expect(projectRoot({ env: { ROLLOUT_STACK_ROOT: "/elsewhere" } }, path.join(project, "infra"))).toBe("/elsewhere");
+      expect(projectRoot({ env: {} }, os.tmpdir())).toBe(os.tmpdir());
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("resolveDatabaseUrl", () => {
   it("names the environment variable after the database", () => {

@@ -52,7 +52,7 @@ export function loadInputFiles(inputs: MigrationsInputs, ctx: RuntimeContext): M
     try {
       bytes = fs.readFileSync(path.join(root, rel));
     } catch {
-      throw new Error(`${rel} is listed in the Migrations resource but cannot be read from ${root}; run pulumi from the project root (or set ROLLOUT_STACK_ROOT)`);
+      throw new Error(`${rel} is listed in the Migrations resource but cannot be read from ${root}; run pulumi in the project (the folder of Pulumi.yaml or below it), or set ROLLOUT_STACK_ROOT`);
     }
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     if (sha256 !== f.sha256) throw new Error(`${rel} changed after the preview computed its hash; run \`pulumi up\` again so the preview shows what will apply`);
