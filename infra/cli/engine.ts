@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { cacheDir, ensureEngine, lockfileSdkVersion } from "../engine/engine";
+import { cacheDir, ensureEngine, lockfileSdkVersion, PLUGINS } from "../engine/engine";
 
 export async function runEngine(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const unknown = argv.filter((a) => a !== "--rebuild");
@@ -23,8 +23,8 @@ export async function runEngine(argv: readonly string[], out: (line: string) => 
     const engine = await ensureEngine({ progress: out, ignorePath: argv.includes("--rebuild") });
     const how = { path: "found on PATH", cached: "cached build", built: `built in ${Math.round((Date.now() - started) / 1000)} s` }[engine.how];
     out(`pulumi ${engine.version} (${how}): ${engine.pulumi}`);
-    out(`plugins: ${engine.path.slice(1).join(", ")} (Node language host unless Pulumi's own is installed, dynamic providers)`);
-    out(`run it with:  export PATH="${engine.path.join(path.delimiter)}:$PATH"`);
+    if (engine.how !== "path") out(`beside it: ${PLUGINS.join(", ")} (run infra/engine/bin/'s: the Node language host stand-in, the SDK's dynamic providers)`);
+    out(`run it with:  export PATH="${engine.binDir}${path.delimiter}$PATH"`);
     return 0;
   } catch (e) {
     out(`error: ${(e as Error).message}`);

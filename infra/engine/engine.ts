@@ -8,8 +8,10 @@
  * 3. otherwise `go build` of `github.com/pulumi/pulumi/pkg/v3/cmd/pulumi` from the wrapper module in
  *    this folder (go.mod pins pkg/v3 and sdk/v3 at the same release and repeats pkg's non-local
  *    replace), stamped with the version as Pulumi's releases are, into that cache.
- * Beside it on PATH go `infra/engine/bin/`: the Node language host stand-in (language-host.ts; used
- * only when Pulumi's own is not installed) and the dynamic-provider plugin script of the SDK.
+ * A build gets two plugins beside it, as Pulumi's releases do (so the CLI takes them as bundled, not
+ * from PATH): `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`, small scripts that run
+ * `infra/engine/bin/`'s of the clone that last ran this (the Node language host stand-in of
+ * language-host.ts, and the SDK's dynamic-provider plugin). A user's own `pulumi` brings Pulumi's.
  *
  * Nothing here downloads anything but Go modules through the module proxy (GOPROXY).
  */
@@ -31,8 +33,8 @@ export interface Engine {
   pulumi: string;
   version: string;
   how: "path" | "cached" | "built";
-  /** Directories to put first on PATH when running it: the CLI's own, then the plugins'. */
-  path: string[];
+  /** The directory to put first on PATH when running it (the CLI and its plugins). */
+  binDir: string;
 }
 
 /** `@pulumi/pulumi`'s version in package-lock.json: the CLI must match the SDK the program runs. */
@@ -96,24 +98,40 @@ export async function ensureEngine(options: EnsureOptions = {}): Promise<Engine>
         `set both github.com/pulumi/pulumi/pkg/v3 and sdk/v3 to v${version} in infra/engine/go.mod and run \`go mod tidy\` there`,
     );
   }
-  const withPlugins = (pulumi: string, how: Engine["how"]): Engine => ({ pulumi, version, how, path: [path.dirname(pulumi), PLUGIN_BIN_DIR] });
-
   if (!options.ignorePath) {
     const found = onPath("pulumi", env.PATH);
     if (found) {
       const v = cliVersion(found);
-      if (v === version) return withPlugins(found, "path");
+      if (v === version) return { pulumi: found, version, how: "path", binDir: path.dirname(found) };
       progress(`${found} is pulumi ${v ?? "(does not run)"}, not ${version}: using a build of ${version}`);
     }
   }
 
   const target = path.join(cacheDir(version, env), "bin", "pulumi");
-  if (fs.existsSync(target) && cliVersion(target) === version) return withPlugins(target, "cached");
+  let how: Engine["how"] = "cached";
+  if (!fs.existsSync(target) || cliVersion(target) !== version) {
+    await goBuild(target, version, progress, env);
+    const built = cliVersion(target);
+    if (built !== version) throw new Error(`the build at ${target} reports version ${built ?? "(does not run)"}, expected ${version}`);
+    how = "built";
+  }
+  installPluginShims(path.dirname(target));
+  return { pulumi: target, version, how, binDir: path.dirname(target) };
+}
 
-  await goBuild(target, version, progress, env);
-  const built = cliVersion(target);
-  if (built !== version) throw new Error(`the build at ${target} reports version ${built ?? "(does not run)"}, expected ${version}`);
-  return withPlugins(target, "built");
+/** The plugins a build needs beside it; each script runs this clone's copy in infra/engine/bin/. */
+export const PLUGINS = ["pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"];
+
+function installPluginShims(binDir: string): void {
+  for (const name of PLUGINS) {
+    const file = path.join(binDir, name);
+    const text = `#!/bin/sh\n# Written by rollout-stack's npm run engine: the plugin of the clone that ran it last.\nexec "${path.join(PLUGIN_BIN_DIR, name)}" "$@"\n`;
+    if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) continue;
+    // Atomic: a CLI running from this cache may be starting the plugin right now.
+    const partial = `${file}.partial-${process.pid}`;
+    fs.writeFileSync(partial, text, { mode: 0o755 });
+    fs.renameSync(partial, file);
+  }
 }
 
 /** Runs a command, passing each stdout/stderr line to `line`; rejects with its last lines on failure. */
@@ -173,7 +191,7 @@ async function goBuild(target: string, version: string, progress: (line: string)
   }
 }
 
-/** The environment for running the engine: its directories first on PATH. */
+/** The environment for running the engine: its directory first on PATH. */
 export function engineEnv(engine: Engine, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...env, PATH: [...engine.path, env.PATH ?? ""].join(path.delimiter) };
+  return { ...env, PATH: [engine.binDir, env.PATH ?? ""].join(path.delimiter) };
 }

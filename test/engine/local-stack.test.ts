@@ -50,6 +50,8 @@ describe("pulumi up --stack local", () => {
     const state = JSON.parse((await p.ok(["stack", "export", ...STACK])).stdout) as { deployment: { resources: { type: string; urn: string }[] } };
     const types = new Set(state.deployment.resources.map((r) => r.type.split(":").pop()));
     for (const t of DYNAMIC_TYPES) expect(types, up.output).toContain(t);
+    // The plugins were taken as bundled with the CLI, not picked up from PATH with a warning.
+    expect(up.output).not.toContain("from $PATH");
     // Every declared database got its ledger.
     for (const db of p.databases) {
       const rows = await query<{ n: number }>(db, "select count(*)::int as n from supabase_migrations.schema_migrations");
