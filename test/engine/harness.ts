@@ -69,6 +69,7 @@ export async function createEngineProject(name: string): Promise<EngineProject> 
   fs.mkdirSync(dir);
   for (const f of COPIED) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
   for (const f of LINKED) fs.symlinkSync(path.join(ROOT, f), path.join(dir, f));
+  if (!fs.existsSync(path.join(ROOT, "policies", "node_modules"))) throw new Error("policies/node_modules is missing: run `npm ci` in policies/ (as .ci/run does)");
   fs.mkdirSync(path.join(dir, "policies"));
   for (const f of POLICY_COPIED) fs.cpSync(path.join(ROOT, "policies", f), path.join(dir, "policies", f), { recursive: true });
   fs.symlinkSync(path.join(ROOT, "policies", "node_modules"), path.join(dir, "policies", "node_modules"));
