@@ -99,7 +99,10 @@ export function startLanguageHost(engineAddress: string): Promise<{ server: grpc
       const info = req.getInfo();
       const programDir: string = info?.getProgramDirectory() || req.getPwd();
       const opts = programOptions(info);
+      let replied = false;
       const reply = (error: string, bail = false) => {
+        if (replied) return;
+        replied = true;
         const resp = new language.RunResponse();
         resp.setError(error);
         resp.setBail(bail);
@@ -155,7 +158,10 @@ export function startLanguageHost(engineAddress: string): Promise<{ server: grpc
         set(resp);
         call.write(resp);
       };
+      let ended = false;
       const fail = (message: string) => {
+        if (ended) return;
+        ended = true;
         send((r) => r.setStderr(Buffer.from(message + "\n")));
         send((r) => r.setExitcode(1));
         call.end();
@@ -182,6 +188,8 @@ export function startLanguageHost(engineAddress: string): Promise<{ server: grpc
       child.stderr.on("data", (b: Buffer) => send((r) => r.setStderr(b)));
       child.on("error", (e) => fail(`Problem executing plugin program (could not run node): ${e.message}`));
       child.on("close", (code) => {
+        if (ended) return;
+        ended = true;
         send((r) => r.setExitcode(code ?? 1));
         call.end();
       });
