@@ -4,10 +4,11 @@
  * tier's job: `npm run test:engine`.)
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { runEngine } from "../../infra/cli/engine";
-import { cacheDir, lockfileSdkVersion, WRAPPER_DIR, wrapperCliVersion } from "../../infra/engine/engine";
+import { cacheDir, ensureEngine, lockfileSdkVersion, PLUGIN_BIN_DIR, PLUGINS, WRAPPER_DIR, wrapperCliVersion } from "../../infra/engine/engine";
 
 const goMod = fs.readFileSync(path.join(WRAPPER_DIR, "go.mod"), "utf8");
 
@@ -37,5 +38,47 @@ describe("the engine's version", () => {
     expect(await runEngine(["--fast"], (l) => lines.push(l))).toBe(2);
     expect(lines.join("\n")).toContain('unknown argument "--fast"');
     expect(lines.join("\n")).toContain("usage: npm run engine");
+  });
+});
+
+describe("where the engine comes from", () => {
+  /** A stand-in `pulumi` that prints `version` for `pulumi version`. */
+  function fakePulumi(dir: string, version: string): string {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "pulumi");
+    fs.writeFileSync(file, `#!/bin/sh\n[ "$1" = version ] && echo v${version}\n`, { mode: 0o755 });
+    return file;
+  }
+
+  it("a pulumi on PATH of the lockfile's version is used as it is, with no plugins written beside it", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-engine-"));
+    try {
+      const onPath = fakePulumi(path.join(tmp, "usr-bin"), lockfileSdkVersion());
+      const engine = await ensureEngine({ env: { PATH: `${path.dirname(onPath)}:/usr/bin:/bin`, ROLLOUT_ENGINE_CACHE: path.join(tmp, "cache") } });
+      expect(engine).toMatchObject({ pulumi: onPath, how: "path", binDir: path.dirname(onPath), version: lockfileSdkVersion() });
+      expect(fs.readdirSync(path.dirname(onPath))).toEqual(["pulumi"]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("another version on PATH is passed over, saying so, for the cached build, which gets the plugins beside it", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-engine-"));
+    try {
+      const version = lockfileSdkVersion();
+      const old = fakePulumi(path.join(tmp, "usr-bin"), "3.100.0");
+      const cached = fakePulumi(path.join(tmp, "cache", `pulumi-${version}`, "bin"), version);
+      const lines: string[] = [];
+      const engine = await ensureEngine({ progress: (l) => lines.push(l), env: { PATH: `${path.dirname(old)}:/usr/bin:/bin`, ROLLOUT_ENGINE_CACHE: path.join(tmp, "cache") } });
+      expect(engine).toMatchObject({ pulumi: cached, how: "cached", binDir: path.dirname(cached) });
+      expect(lines).toEqual([`${old} is pulumi 3.100.0, not ${version}: using a build of ${version}`]);
+      for (const name of PLUGINS) {
+        const shim = fs.readFileSync(path.join(path.dirname(cached), name), "utf8");
+        expect(shim).toContain(`exec "${path.join(PLUGIN_BIN_DIR, name)}" "$@"`);
+        expect(fs.statSync(path.join(PLUGIN_BIN_DIR, name)).mode & 0o111).not.toBe(0);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
