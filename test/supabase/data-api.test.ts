@@ -122,6 +122,17 @@ describe("the DataApiExposure handler against the Management API contract", () =
     expect(await handler.diff("x", { ...olds, dbSchema: ["public"] }, { projectRef: REF, schemas: ["health_companion", "public"] })).toEqual({ changes: true });
   });
 
+  it("state holding the inputs only (imported, or written by hand) is a change to converge, and removes nothing it did not add", async () => {
+    const inputsOnly = { projectRef: REF, schemas: ["public"] } as unknown as Parameters<typeof handler.diff>[1];
+    expect(await handler.diff("x", inputsOnly, { projectRef: REF, schemas: ["public"] })).toEqual({ changes: true });
+    dbSchema = "public,graphql_public";
+    const result = await handler.update!(`${REF}/postgrest`, inputsOnly, { projectRef: REF, schemas: ["public"] }, ctx);
+    expect(result.outs).toEqual({ projectRef: REF, schemas: ["public"], dbSchema: ["public", "graphql_public"], added: [] });
+    seen = [];
+    await handler.delete!(`${REF}/postgrest`, inputsOnly, ctx);
+    expect(seen.map((s) => s.method)).toEqual(["GET"]);
+  });
+
   it("fails with what to do: no token, a refused token, a malformed ref (before any request)", async () => {
     delete process.env.SUPABASE_ACCESS_TOKEN;
     await expect(handler.create({ projectRef: REF, schemas: ["public"] }, ctx)).rejects.toThrow(/SUPABASE_ACCESS_TOKEN is not set: .* export SUPABASE_ACCESS_TOKEN before `pulumi up`/);

@@ -36,14 +36,15 @@ async function converge(news: DataApiInputs, previouslyAdded: readonly string[])
 export const handler: Handler<DataApiInputs, DataApiOutputs> = {
   async diff(_id, olds, news) {
     if (olds.projectRef !== news.projectRef) return { changes: true, replaces: ["projectRef"] };
-    const missing = news.schemas.some((s) => !olds.dbSchema.includes(s));
+    // State written by `pulumi import` or by hand has the inputs only: nothing known to be exposed yet.
+    const missing = news.schemas.some((s) => !(olds.dbSchema ?? []).includes(s));
     return { changes: missing || JSON.stringify(olds.schemas) !== JSON.stringify(news.schemas) };
   },
   async create(inputs) {
     return { id: `${inputs.projectRef}/postgrest`, outs: await converge(inputs, []) };
   },
   async update(_id, olds, news) {
-    return { outs: await converge(news, olds.added) };
+    return { outs: await converge(news, olds.added ?? []) };
   },
   /** Refresh: the project's current list (a schema removed in the dashboard shows as a change). */
   async read(id, props) {
@@ -53,7 +54,7 @@ export const handler: Handler<DataApiInputs, DataApiOutputs> = {
   async delete(_id, props) {
     const api = managementApiFromEnv();
     const current = await readExposedSchemas(api, props.projectRef);
-    const next = planRemoval(current, props.added);
+    const next = planRemoval(current, props.added ?? []);
     if (next.length !== current.length) await writeExposedSchemas(api, props.projectRef, next);
   },
 };
