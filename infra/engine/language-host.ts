@@ -3,8 +3,9 @@
  * own `pulumi-language-nodejs` cannot be had: that Go module is not served by the module proxy (it
  * has no release tag, and the proxy refuses its pseudo-versions), unlike the CLI itself.
  *
- * The CLI starts it as a plugin (`pulumi-language-nodejs [-flags] <engine-address>`, found on PATH
- * through `infra/engine/bin/`), reads the port it prints, and calls the LanguageRuntime gRPC service.
+ * The CLI starts it as a plugin (`pulumi-language-nodejs [-flags] <engine-address>`: the script beside
+ * the built CLI, which runs `infra/engine/bin/`'s), reads the port it prints, and calls the
+ * LanguageRuntime gRPC service.
  * It runs programs and policy packs with the SDK's own entry points, `@pulumi/pulumi/cmd/run` and
  * `@pulumi/pulumi/cmd/run-policy-pack`, with the arguments and environment Pulumi's host gives them
  * (config as `PULUMI_CONFIG`, secret keys, `PULUMI_NODEJS_TYPESCRIPT`, exit code 32 as "already
