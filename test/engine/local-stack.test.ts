@@ -13,7 +13,7 @@ import { changedSteps, createEngineProject, readTree, type EngineProject } from 
 let p: EngineProject;
 const STACK = ["--stack", "local"];
 
-/** The seven dynamic resource types, by their last token segment. */
+/** The dynamic resource types of the local stack, by their last token segment (DataApiExposure is cloud-only). */
 const DYNAMIC_TYPES = ["Migrations", "Schema", "ManagedSql", "Bucket", "RlsPolicy", "Checks"];
 
 /** `npm run local` on the copy, against the same server: what it would still change, and what it verified. */
