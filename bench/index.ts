@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- NAME...]`: benchmarks, each printing ratios against a baseline measured in the
- * same run (DESIGN.md "Performance targets"; never a timed test). Add a bench to `BENCHES`.
+ * same run (speed is measured here, never asserted in a test). Add a bench to `BENCHES`.
  * Timings never fail the run; a correctness failure a bench finds (e.g. a spurious change in a phase
  * move's diff) does: exit 1.
  */

@@ -1,5 +1,5 @@
 /**
- * Migration bench (DESIGN.md "Performance targets"): 500 small migrations applied, and a no-op run
+ * Migration bench: 500 small migrations applied, and a no-op run
  * with 500 applied, by our runner and by node-pg-migrate, on the same embedded Postgres in the same
  * run. Each runner gets its own fresh database; each apply is measured twice (fresh databases) and
  * the faster run kept; no-ops are the median of several runs.

@@ -1,5 +1,5 @@
 /**
- * Render bench (DESIGN.md "Performance targets"), two measurements under Pulumi mocks, offline:
+ * Render bench, two measurements under Pulumi mocks, offline:
  *
  * 1. Linearity: the whole catalog rendered at 1×, 2×, 4× and 8× its size (each app cloned as
  *    `<app>-1..-N`, with its own database `<database>-1..-N`), by a program built from the components

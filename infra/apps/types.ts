@@ -106,7 +106,7 @@ export interface CronDecl {
   schedule: string;
 }
 
-/** An app's database, declared as data (DESIGN.md). */
+/** An app's database, declared as data (so the Vercel half can be planned without the SQL half). */
 export interface DatabaseDecl {
   /** Migrations live in `migrations/<name>/`; apps may share a database. */
   name: string;

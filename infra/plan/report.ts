@@ -177,7 +177,7 @@ export const SUPABASE_PREFIX = "pulumi-nodejs:dynamic/supabase:";
 
 const ALL = "*";
 /**
- * Inputs whose change replaces the resource (research/pulumi-vercel.md §1; the random provider replaces
+ * Inputs whose change replaces the resource (the Vercel provider's RequiresReplace schema; the random provider replaces
  * on any input; our dynamic handlers' `diff`). Unlisted types update in place.
  */
 const REPLACES_ON: Record<string, readonly string[]> = {

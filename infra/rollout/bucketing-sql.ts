@@ -5,7 +5,7 @@
  * (tests install it themselves).
  *
  * Why a non-exposed schema: a function in an exposed schema is callable by anyone through PostgREST RPC
- * (`/rest/v1/rpc/...`). These functions leak nothing, but DESIGN.md keeps every installed function out of
+ * (`/rest/v1/rpc/...`). These functions leak nothing, but as a rule every function we install stays out of
  * the Data API and revoked from `PUBLIC` (Postgres grants EXECUTE to PUBLIC by default), then granted
  * explicitly to the roles whose policies call them.
  *

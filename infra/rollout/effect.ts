@@ -1,7 +1,7 @@
 /**
  * What a move changes on Vercel: the env values per target, and whether a new production deployment is
  * built. Pure. Vercel applies env changes only to new deployments and inlines `NEXT_PUBLIC_*` at build
- * time, so any production env change replaces the production deployment (DESIGN.md "Rollout delivery").
+ * time, so any production env change replaces the production deployment.
  */
 import type { AppDecl, FeatureDecl, Target } from "../apps/types";
 import { projectName } from "../vercel/env-plan";

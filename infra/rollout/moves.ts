@@ -2,7 +2,7 @@
  * Moves between rungs and the guards on them. Pure: no git, no database, no clock (the caller passes
  * `now`, when the current rung began, and the gate results).
  *
- * The rules (DESIGN.md "Guards, history, bucketing"):
+ * The rules:
  * - **advance**: one rung forward (or a declared shortcut, e.g. `off → 100`), only after the rung being
  *   left has soaked for its `soakHours` and with each of its gates passing (`sql`: the query meets its
  *   threshold; `attest`: a person acknowledged it with a reason). No data is a hold, never a pass.

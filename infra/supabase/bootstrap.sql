@@ -1,6 +1,6 @@
 -- Supabase-compatible bootstrap for a plain Postgres cluster (embedded, CI, tests).
 -- Run by the cluster superuser `supabase_admin` in each database; idempotent.
--- Written from the documented facts in research/supabase.md §3–4 (supabase/postgres init scripts
+-- Written from what Supabase documents and ships (supabase/postgres init scripts
 -- and migrations, supabase/storage tenant migrations, GoTrue's auth helpers). What it mirrors:
 --   roles     postgres (NOSUPERUSER CREATEDB CREATEROLE BYPASSRLS: runs the migrations), anon,
 --             authenticated, service_role (BYPASSRLS), authenticator (PostgREST's login role)
@@ -42,7 +42,7 @@ GRANT anon, authenticated, service_role TO postgres WITH ADMIN OPTION;
 -- Hosted Supabase lets `postgres` create policies on storage.objects/buckets through supautils'
 -- policy_grants, without owning them. Plain Postgres has no such privilege: here `postgres` is a
 -- member of the storage tables' owner instead. So `ALTER TABLE storage.*` succeeds locally but
--- fails on hosted (42501 must be owner): our code never emits it (DESIGN.md "Buckets").
+-- fails on hosted (42501 must be owner): our code never emits it (buckets are rows in storage.buckets).
 GRANT supabase_storage_admin TO postgres;
 ALTER ROLE anon SET statement_timeout = '3s';
 ALTER ROLE authenticated SET statement_timeout = '8s';

@@ -1,7 +1,7 @@
 /**
  * Exposing schemas through the Data API (PostgREST) with the Supabase Management API:
  * `GET /v1/projects/{ref}/postgrest` reads the settings, `PATCH` with `{db_schema}` writes them.
- * `db_schema` is one comma-separated string that REPLACES the whole list (research/supabase.md §5),
+ * `db_schema` is one comma-separated string that REPLACES the whole list (Management API reference),
  * so we always read it first and write the full list with our schemas added (seed 003: expose
  * `health_companion`). Dashboard-added schemas are kept; on removal we take out only what we added.
  *

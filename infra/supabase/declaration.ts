@@ -23,7 +23,7 @@ export class DeclarationError extends Error {
   }
 }
 
-/** Schema holding the rollout bucketing functions (never exposed: DESIGN.md "Supabase SQL"). */
+/** Schema holding the rollout bucketing functions (never exposed to the Data API). */
 export const ROLLOUT_SCHEMA = "rollout";
 
 /** The managed SQL every database receives: `rollout.bucket()` and `rollout.in_rollout()`. */

@@ -6,13 +6,14 @@
  * - `npm run local` must leave the server running after the process exits, and the class stops every
  *   instance from an exit hook (it is made for servers that live as long as the Node process);
  * - the cluster superuser must be `supabase_admin` with UTF-8 encoding, and `postgres` a
- *   NOSUPERUSER role that runs migrations (DESIGN.md "Supabase SQL"); the class makes `postgres`
- *   the superuser by default and sets no encoding (research/plan-review.md item 9);
- * - the package is ESM-only, and this project is CommonJS (DESIGN.md).
+ *   NOSUPERUSER role that runs migrations, as on Supabase; the class makes `postgres`
+ *   the superuser by default and sets no encoding;
+ * - the package is ESM-only, and this project is CommonJS (what Pulumi's Node host and closure
+ *   serialization handle best).
  *
  * The server listens on 127.0.0.1 only (no Unix socket) with password authentication.
  * When run as root, Postgres runs as the OS user `postgres` (it refuses to run as root), so the
- * cluster directory is handed to that user (research/environment.md "Postgres").
+ * cluster directory is handed to that user.
  */
 import { execFileSync, spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";

@@ -162,7 +162,7 @@ export class VercelApp extends pulumi.ComponentResource {
       vars[resourceName] = new vercel.ProjectEnvironmentVariable(resourceName, transforms.envVar ? transforms.envVar(envArgs, v) : envArgs, {
         parent: this,
         // Changing `sensitive` replaces the var; created before the old one is gone, Vercel answers
-        // ENV_ALREADY_EXISTS (research/pulumi-vercel.md §1.2).
+        // ENV_ALREADY_EXISTS.
         deleteBeforeReplace: true,
         import: v.importId,
         dependsOn: main ? [main] : undefined,

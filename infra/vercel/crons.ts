@@ -4,7 +4,7 @@
  *
  * Builds read crons from the app repository's `vercel.json`, not from this project; Pulumi can only
  * toggle them (`ProjectCrons`). The declaration in `infra/apps/<app>.ts` is the source: `npm run crons`
- * writes it into `vercel.json` and checks it there (research/pulumi-vercel.md §1.4, §2.4).
+ * writes it into `vercel.json` and checks it there.
  */
 import type { AppDecl, CronDecl } from "../apps/types";
 import type { VercelPlan } from "../config";

@@ -3,7 +3,7 @@
  * The `VercelApp` component turns this plan into resources; the `rollout` and `plan` tools call the
  * same functions to print what a move changes.
  *
- * Decisions (DESIGN.md "Environments", "Rollout delivery", "CRON_SECRET"):
+ * Decisions:
  * - `production` gets the stack's values and current rungs; `preview` follows production unless the
  *   stack overrides it (`previewPhases`, `previewSettings`, an `<app>.<KEY>.preview` secret);
  *   `development` gets production's values, but never a sensitive var (Vercel forbids it).

@@ -4,8 +4,8 @@ import { type RuleOptions, TYPES, onTypes } from "./support";
 
 /**
  * `production-deployment-retained`: a production deployment sets `deleteOnDestroy: false`
- * explicitly. Every env change replaces the production `Deployment` resource (DESIGN.md, "an
- * explicit redeploy"); with `deleteOnDestroy: true` each replacement would delete the previous
+ * explicitly. Every env change replaces the production `Deployment` resource (an explicit
+ * redeploy); with `deleteOnDestroy: true` each replacement would delete the previous
  * deployment, the very one Instant Rollback needs. The provider retains by default today; the
  * rule asks for the explicit `false` so a changed default cannot silently start deleting.
  */

@@ -1,7 +1,7 @@
 /**
  * Data API exposure against a local HTTP stub of the Supabase Management API. This is a CONTRACT
  * test: the stub answers as the documented API does (`GET`/`PATCH /v1/projects/{ref}/postgrest`,
- * research/supabase.md §5) and checks what we send (method, path, bearer token, JSON body). It proves
+ * Supabase's Management API reference) and checks what we send (method, path, bearer token, JSON body). It proves
  * we speak the documented contract, not that the real service behaves as documented.
  */
 import * as http from "http";

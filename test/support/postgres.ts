@@ -1,6 +1,6 @@
 /**
  * A throwaway, Supabase-compatible Postgres for integration tests: each call starts its own cluster
- * (temp dir, free port), bootstrapped as Supabase is (DESIGN.md "Supabase SQL").
+ * (temp dir, free port), bootstrapped as Supabase is (roles, auth, storage).
  *
  * ```ts
  * let pg: TestPostgres;

@@ -1,7 +1,7 @@
 /**
  * The migration runner: applies planned files to a database through an injected `pg.Client`-like
  * client (so a Pulumi dynamic provider can `require()` this module inside its methods and pass its
- * own client). DESIGN.md "Supabase SQL" is the contract:
+ * own client). The contract:
  * - ledger `supabase_migrations.schema_migrations(version, name, statements)`, written as the
  *   Supabase CLI writes it, so both tools share one history;
  * - a no-op run is one ledger read; a run with work takes one advisory lock;

@@ -1,6 +1,6 @@
 /**
  * Splits a migration file into statements exactly as the Supabase CLI does, so that the ledger's
- * `statements` column matches what `supabase db push` writes (research/supabase.md §1 "Splitting").
+ * `statements` column matches what `supabase db push` writes.
  *
  * A port of `supabase/cli` `apps/cli-go/pkg/parser/{state,token}.go` (read at 2d666eff) plus the two
  * fixes its newer tests require ("requires sql whitespace between begin and atomic" and "closes nested

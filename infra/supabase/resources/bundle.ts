@@ -5,7 +5,7 @@
  *
  * Why not plain closure serialization (Pulumi capturing the imported functions by value):
  * - the host runs providers with plain `node`, without ts-node: a provider method cannot `require()`
- *   one of our `.ts` files (research/plan-review.md item 6);
+ *   one of our `.ts` files;
  * - closure serialization turns a module-level `Set` or `Map` into a plain object (measured here: the
  *   migration engine then fails with "Method Set.prototype.has called on incompatible receiver");
  * - under vitest, module-scope imports of Node built-ins become values the serializer cannot handle

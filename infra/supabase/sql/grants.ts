@@ -3,8 +3,8 @@
  * and the statements that take one to the other. Pure: builders and a planner, no I/O, no Pulumi.
  *
  * Why grants are exact for the API roles: Supabase no longer grants new tables to `anon`,
- * `authenticated` and `service_role` (research/supabase.md §5), and a blanket grant to `anon` undoes
- * that opt-in (research/plan-review.md item 9). So for a table the declaration lists, each API role
+ * `authenticated` and `service_role` by default (exposure is opt-in, table by table), and a
+ * blanket grant to `anon` undoes that opt-in. So for a table the declaration lists, each API role
  * ends up with exactly the declared privileges: missing ones are granted, extra ones revoked. Other
  * roles are granted what is declared and never revoked (they are the project's business).
  */

@@ -2,9 +2,9 @@
  * What must hold after convergence, as queries and messages. Pure: no I/O, no Pulumi.
  * - every table in an exposed schema has row-level security enabled (the Data API serves every
  *   table it can see; without RLS a grant is the whole table). The policy pack cannot see tables, so
- *   this is checked here (DESIGN.md "Supabase SQL");
+ *   this is checked here;
  * - every view in an exposed schema is `security_invoker` (a plain view runs as its owner and
- *   bypasses the RLS of the tables it reads: research/plan-review.md item 9);
+ *   bypasses the RLS of the tables it reads);
  * - the declared checks (the seeds' verify queries) each return true.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Provider handler of `Migrations`: the migration engine (`../../migrations`) behind a resource.
  * - inputs: every file as `{version, name, sha256}` (+ database and directory): a rerun with the same
- *   files is a no-op, and the preview shows the files added (research/plan-review.md item 6);
+ *   files is a no-op, and the preview shows the files added;
  * - create/update read the ledger again and apply what is pending (the engine's plan), after
  *   checking each file still has the hash the preview saw;
  * - a failure part-way throws Pulumi's partial-failure error (`id`, `properties`, `reasons`): the
