@@ -10,7 +10,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import type { Engine } from "../../infra/engine/engine";
 import { engineEnv } from "../../infra/engine/engine";
 import { loadStackConfigFile } from "../../infra/config";
@@ -138,6 +138,23 @@ export async function createEngineProject(name: string): Promise<EngineProject> 
   };
   project.writeUrls(urls);
   return project;
+}
+
+/**
+ * A test file's project: created (with `stack init <stack>`) before its tests, removed after them.
+ * The getter is valid inside tests and hooks.
+ */
+export function useEngineProject(name: string, stack = "local"): () => EngineProject {
+  let project: EngineProject | undefined;
+  beforeAll(async () => {
+    project = await createEngineProject(name);
+    await project.ok(["stack", "init", stack]);
+  });
+  afterAll(() => project?.stop());
+  return () => {
+    if (!project) throw new Error("the engine project is not set up yet (use it inside a test or hook)");
+    return project;
+  };
 }
 
 /** Every file under `dir`, recursively, as text (for "this secret appears nowhere" checks). */

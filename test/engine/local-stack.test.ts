@@ -5,11 +5,13 @@
  */
 import { randomBytes } from "crypto";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runLocal } from "../../infra/cli/local";
 import { connect } from "../../infra/supabase/local-postgres";
-import { changedSteps, createEngineProject, readTree, type EngineProject } from "./harness";
+import { changedSteps, readTree, useEngineProject, type EngineProject } from "./harness";
 
+const project = useEngineProject("local");
+/** The project, inside a test. */
 let p: EngineProject;
 const STACK = ["--stack", "local"];
 
@@ -38,11 +40,9 @@ async function query<T = Record<string, unknown>>(database: string, sql: string,
   }
 }
 
-beforeAll(async () => {
-  p = await createEngineProject("local");
-  await p.ok(["stack", "init", "local"]);
+beforeEach(() => {
+  p = project();
 });
-afterAll(() => p?.stop());
 
 describe("pulumi up --stack local", () => {
   it("creates every database resource through the dynamic-provider host; npm run local then finds nothing to do and verifies", async () => {

@@ -4,20 +4,15 @@
  * pack config does not allow. The first alone would also pass with no analyzer running; the pair
  * cannot.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEngineProject, type EngineProject } from "./harness";
+import { describe, expect, it } from "vitest";
+import { useEngineProject } from "./harness";
 
-let p: EngineProject;
+const project = useEngineProject("policy");
 const PREVIEW = ["preview", "--stack", "local", "--policy-pack", "policies"];
-
-beforeAll(async () => {
-  p = await createEngineProject("policy");
-  await p.ok(["stack", "init", "local"]);
-});
-afterAll(() => p?.stop());
 
 describe("pulumi preview --policy-pack policies", () => {
   it("runs the pack on the unmodified stack and reports no violation", async () => {
+    const p = project();
     const r = await p.pulumi(PREVIEW);
     expect(r.code, r.output).toBe(0);
     // The analyzer ran: the CLI names the pack it applied.
@@ -26,6 +21,7 @@ describe("pulumi preview --policy-pack policies", () => {
   });
 
   it("fails on a public bucket the pack config does not allow, naming the policy and the bucket", async () => {
+    const p = project();
     p.edit("infra/apps/conversation-raw-storage.ts", `buckets: [{ id: "conversation-files", public: false }]`, `buckets: [{ id: "conversation-files", public: true }]`);
     const r = await p.pulumi(PREVIEW);
     expect(r.code, r.output).not.toBe(0);
@@ -35,6 +31,7 @@ describe("pulumi preview --policy-pack policies", () => {
   });
 
   it("passes that bucket once the pack config allow-lists it", async () => {
+    const p = project();
     p.write("policy-config.json", JSON.stringify({ "buckets-private": { publicBuckets: ["conversation-files"] } }));
     const r = await p.pulumi([...PREVIEW, "--policy-pack-config", "policy-config.json"]);
     expect(r.code, r.output).toBe(0);
