@@ -12,7 +12,7 @@
  * The script is idempotent (`create schema if not exists`, `create or replace function`), runs in one
  * transaction with the caller's, and leaves no grants to PUBLIC behind.
  */
-import { quoteIdent } from "../supabase/migrations/quote";
+import { quoteIdent } from "../sql/quote";
 
 /** Options of `bucketingSql`. */
 export interface BucketingSqlOptions {

@@ -10,7 +10,7 @@
  * No Pulumi imports.
  */
 import type { ClientBase } from "pg";
-import { quoteIdent, quoteLiteral } from "./migrations/quote";
+import { quoteIdent, quoteLiteral } from "../sql/quote";
 import { upsertBucketQuery, type BucketSpec } from "./sql/buckets";
 import { inspectSchemaQuery, planSchema, type SchemaSpec, type SchemaState } from "./sql/grants";
 import { createPolicySql, dropPolicySql, policyTarget, readPolicyQuery, samePolicy, type PolicySpec, type StoredPolicy } from "./sql/policies";

@@ -22,7 +22,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import type { Client } from "pg";
-import { quoteIdent, quoteLiteral } from "./migrations/quote";
+import { quoteIdent, quoteLiteral } from "../sql/quote";
 
 /** The cluster superuser, as on Supabase. Migrations never run as this role. */
 export const ADMIN_ROLE = "supabase_admin";

@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Client } from "pg";
 import { applyBootstrap, connect, ensureLocalDatabase, startLocalPostgres } from "../../infra/supabase/local-postgres";
-import { quoteIdent } from "../../infra/supabase/migrations/quote";
+import { quoteIdent } from "../../infra/sql/quote";
 
 export interface TestPostgres {
   port: number;

@@ -13,7 +13,7 @@ import type { ClientBase, QueryResult, QueryResultRow } from "pg";
 import { MigrationError, type AppliedFile, type Refusal, type SqlFailure } from "./errors";
 import { lineCol, type MigrationFile } from "./files";
 import { planMigrations, type LedgerRow, type MigrationPlan, type PendingMigration } from "./plan";
-import { quoteLiteral, quoteTextArray } from "./quote";
+import { quoteLiteral, quoteTextArray } from "../../sql/quote";
 import { isCommentsAndWhitespace, splitStatements } from "./split";
 import { renderName } from "./classify";
 

@@ -8,7 +8,7 @@
  * ends up with exactly the declared privileges: missing ones are granted, extra ones revoked. Other
  * roles are granted what is declared and never revoked (they are the project's business).
  */
-import { quoteIdent } from "../migrations/quote";
+import { quoteIdent } from "../../sql/quote";
 
 /** The roles PostgREST switches to: every request runs as one of them. */
 export const API_ROLES = ["anon", "authenticated", "service_role"] as const;

@@ -7,7 +7,7 @@
  * A policy is compared with what Postgres stores (`pg_policies`, deparsed), never with source text:
  * `(select auth.uid()) = user_id` comes back as `( SELECT auth.uid() AS uid) = user_id`.
  */
-import { quoteIdent } from "../migrations/quote";
+import { quoteIdent } from "../../sql/quote";
 import { isPlainIdentifier } from "./grants";
 
 export type PolicyCommand = "select" | "insert" | "update" | "delete" | "all";

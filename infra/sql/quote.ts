@@ -1,6 +1,7 @@
 /**
- * Quoting helpers for the few places that must build SQL text (simple-protocol batches, DDL, which
- * takes no parameters). Everything else is parameterized.
+ * SQL quoting, the lowest layer: the rollout bucketing SQL and the Supabase code both import it. Used
+ * only where SQL must be built as text (simple-protocol batches, DDL, which takes no parameters);
+ * everything else is parameterized.
  */
 
 /** A string literal, safe whatever `standard_conforming_strings` says (as `pg`'s `escapeLiteral`). */
