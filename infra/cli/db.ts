@@ -7,12 +7,19 @@
  *   repair    --applied V [V...] records local files as applied without running them;
  *             --reverted V [V...] forgets versions (like `supabase migration repair`)
  *
- * The URL may also come from the environment (DATABASE_URL), which keeps it out of shell history.
+ * The URL may also come from the environment, which keeps it out of shell history:
+ * ROLLOUT_MIGRATIONS_DATABASE_URL (the migration owner's URL), else the deprecated DATABASE_URL.
  * Exit codes: 0 ok, 1 failure or refusal (with the reason and the fix), 2 usage error.
  */
 import type { Client } from "pg";
 import { MigrationError, pushMigrations, readMigrationDir, repairMigrations, statusMigrations, type EntryStatus } from "../supabase/migrations";
 import { unusableUrlProblem } from "../supabase/connection";
+import { command, runAsScript, UsageError, type CliIo, type OptionValues } from "./args";
+
+/** The migration owner's URL: the role that runs the migrations and owns what they create. */
+export const MIGRATIONS_URL_ENV = "ROLLOUT_MIGRATIONS_DATABASE_URL";
+/** Its old name, still read when the new one is unset, with a notice (until the next release). */
+export const DEPRECATED_MIGRATIONS_URL_ENV = "DATABASE_URL";
 
 export const USAGE = `usage: npm run db -- <command> --database-url URL --dir DIR [options]
 
@@ -23,11 +30,28 @@ commands:
   repair --reverted V...    remove versions from the ledger (no SQL is run)
 
 options:
-  --database-url URL        Postgres URL (or DATABASE_URL); never the transaction pooler (port 6543)
+  --database-url URL        Postgres URL of the migration owner (default: env ${MIGRATIONS_URL_ENV});
+                            never the transaction pooler (port 6543)
   --dir DIR                 migrations directory, e.g. migrations/chat-sessions
-  --dry-run                 push: show what would be applied, change nothing`;
+  --dry-run                 push: show what would be applied, change nothing
+  -h, --help                this text
 
-class UsageError extends Error {}
+environment:
+  ${MIGRATIONS_URL_ENV}
+                            the URL when --database-url is not given (keeps it out of shell history);
+                            the role migrations run as (postgres on Supabase)
+  ${DEPRECATED_MIGRATIONS_URL_ENV}              its old name: still read when ${MIGRATIONS_URL_ENV} is unset, with a
+                            notice; removed in the next release
+
+exit codes: 0 ok, 1 failure or refusal (the reason and the fix are printed), 2 usage`;
+
+const OPTIONS = {
+  "database-url": { type: "string" },
+  dir: { type: "string" },
+  "dry-run": { type: "boolean" },
+  applied: { type: "string", multiple: true },
+  reverted: { type: "string", multiple: true },
+} as const;
 
 interface DbArgs {
   command: "push" | "status" | "repair";
@@ -37,53 +61,41 @@ interface DbArgs {
   repair?: { status: "applied" | "reverted"; versions: string[] };
 }
 
-function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): DbArgs {
-  const [command, ...rest] = argv;
+/**
+ * The URL: --database-url, else the migration owner's variable, else the deprecated one (said on
+ * stderr, by name only: a URL's value is never printed).
+ */
+function databaseUrl(explicit: string | undefined, io: CliIo): string | undefined {
+  if (explicit) return explicit;
+  if (io.env[MIGRATIONS_URL_ENV]) return io.env[MIGRATIONS_URL_ENV];
+  const old = io.env[DEPRECATED_MIGRATIONS_URL_ENV];
+  if (old) io.err(`db: notice: ${DEPRECATED_MIGRATIONS_URL_ENV} is deprecated; set ${MIGRATIONS_URL_ENV} instead (the old name is read until the next release)`);
+  return old || undefined;
+}
+
+function dbArgs(values: OptionValues<typeof OPTIONS>, positionals: string[], io: CliIo): DbArgs {
+  const [command, ...rest] = positionals;
   if (command !== "push" && command !== "status" && command !== "repair") {
     throw new UsageError(command ? `unknown command "${command}"` : "missing command");
   }
-  let url = env.DATABASE_URL;
-  let dir: string | undefined;
-  let dryRun = false;
   let repair: DbArgs["repair"];
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = () => {
-      const v = inline ?? rest[++i];
-      if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "--database-url":
-        url = value();
-        break;
-      case "--dir":
-        dir = value();
-        break;
-      case "--dry-run":
-        dryRun = true;
-        break;
-      case "--applied":
-      case "--reverted": {
-        if (command !== "repair") throw new UsageError(`${flag} is an option of repair`);
-        if (repair) throw new UsageError("give either --applied or --reverted, once");
-        const versions: string[] = inline !== undefined ? [inline] : [];
-        while (rest[i + 1] !== undefined && !rest[i + 1].startsWith("--")) versions.push(rest[++i]);
-        if (!versions.length) throw new UsageError(`${flag} needs at least one version`);
-        const bad = versions.find((v) => !/^[0-9]+$/.test(v));
-        if (bad) throw new UsageError(`"${bad}" is not a migration version (the digits before _ in the file name)`);
-        repair = { status: flag === "--applied" ? "applied" : "reverted", versions };
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option "${arg}"`);
-    }
-  }
-  if (!url) throw new UsageError("missing --database-url (or DATABASE_URL)");
-  if (!dir) throw new UsageError("missing --dir");
+  if (values.applied || values.reverted) {
+    const flag = values.applied ? "--applied" : "--reverted";
+    if (command !== "repair") throw new UsageError(`${flag} is an option of repair`);
+    if (values.applied && values.reverted) throw new UsageError("give either --applied or --reverted, once");
+    // The versions after the first (`--applied V1 V2`) arrive as words after the command.
+    const versions = [...(values.applied ?? values.reverted ?? []), ...rest];
+    const bad = versions.find((v) => !/^[0-9]+$/.test(v));
+    if (bad !== undefined) throw new UsageError(`"${bad}" is not a migration version (the digits before _ in the file name)`);
+    repair = { status: values.applied ? "applied" : "reverted", versions };
+  } else if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const dir = values.dir;
+  const dryRun = values["dry-run"] ?? false;
   if (dryRun && command !== "push") throw new UsageError("--dry-run is an option of push");
   if (command === "repair" && !repair) throw new UsageError("repair needs --applied V... or --reverted V...");
+  const url = databaseUrl(values["database-url"], io);
+  if (!url) throw new UsageError(`missing --database-url (or ${MIGRATIONS_URL_ENV})`);
+  if (!dir) throw new UsageError("missing --dir");
   return { command, url, dir, dryRun, repair };
 }
 
@@ -113,21 +125,16 @@ const STATUS_TEXT: Record<EntryStatus, string> = {
   "out-of-order": "REFUSED: new file older than the newest applied one",
 };
 
-/** Runs the command; returns the exit code. `out` receives the output lines. */
-export async function runDb(argv: readonly string[], out: (line: string) => void = console.log, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let args: DbArgs;
-  try {
-    args = parseArgs(argv, env);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    out(`error: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
+/** Runs the command; returns the exit code. */
+export const main = command({ name: "db", usage: USAGE, options: OPTIONS, positionals: true }, async ({ values, positionals }, io) => {
+  const args = dbArgs(values, positionals, io);
+  const out = io.out;
   const urlProblem = checkDatabaseUrl(args.url);
   if (urlProblem) {
-    out(`error: ${urlProblem}`);
     // A malformed URL is a usage error; a well-formed one we refuse (the pooler) is a failure.
-    return /^postgres(ql)?:\/\/[^\s]+$/.test(args.url) ? 1 : 2;
+    if (!/^postgres(ql)?:\/\/[^\s]+$/.test(args.url)) throw new UsageError(urlProblem);
+    io.err(`error: ${urlProblem}`);
+    return 1;
   }
 
   let client: Client | undefined;
@@ -185,23 +192,15 @@ export async function runDb(argv: readonly string[], out: (line: string) => void
   } catch (e) {
     if (e instanceof MigrationError) {
       // Files applied before a failure were already reported as they finished.
-      out(`error: ${e.message}`);
+      io.err(`error: ${e.message}`);
       return 1;
     }
     const err = e as Error & { code?: string };
-    out(`error: ${err.message}${err.code ? ` (${err.code})` : ""}`.replaceAll(args.url, maskUrl(args.url)));
+    io.err(`error: ${err.message}${err.code ? ` (${err.code})` : ""}`.replaceAll(args.url, maskUrl(args.url)));
     return 1;
   } finally {
     await client?.end().catch(() => undefined);
   }
-}
+});
 
-if (require.main === module) {
-  runDb(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runAsScript("db", main);

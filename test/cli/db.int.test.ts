@@ -11,7 +11,7 @@ let url: string;
 let dir: string;
 
 function db(...args: string[]): Promise<{ code: number; output: string }> {
-  return runCli("infra/cli/db.ts", args, { DATABASE_URL: "" });
+  return runCli("infra/cli/db.ts", args, { ROLLOUT_MIGRATIONS_DATABASE_URL: "", DATABASE_URL: "" });
 }
 
 beforeAll(async () => {

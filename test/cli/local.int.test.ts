@@ -6,9 +6,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLocal, LOCAL_STEPS, type LocalStep } from "../../infra/cli/local";
+import { main } from "../../infra/cli/local";
+import { LOCAL_STEPS, type LocalStep } from "../../infra/supabase/local-stack";
 import { connect, findRunningLocalPostgres, freePort, stopLocalPostgres } from "../../infra/supabase/local-postgres";
 import { runCli } from "../support/cli";
+import { captureIo } from "../support/io";
 
 let parent: string;
 let dir: string;
@@ -96,18 +98,32 @@ describe("npm run local", () => {
         return ctx.database.name === "health-companion" ? ["probe changed something"] : [];
       },
     };
-    const lines: string[] = [];
-    const code = await runLocal([], (l) => lines.push(l), { dir, steps: [...LOCAL_STEPS, probe] });
-    expect(code).toBe(0);
+    const c = captureIo();
+    const lines = c.out;
+    const code = await main([], c.io, { dir, steps: [...LOCAL_STEPS, probe] });
+    expect(code, c.all()).toBe(0);
     expect(seen).toEqual(["chat-sessions:2", "analy-ticket:2", "metadata-context:1", "health-companion:1", "conversation-raw-storage:3"]);
     expect(lines).toContain("health-companion:");
     expect(lines).toContain("  probe changed something");
     expect(lines).toContain("done: 1 change.");
   });
 
-  it("rejects a bad argument with exit code 2", async () => {
-    const lines: string[] = [];
-    expect(await runLocal(["--port", "eighty"], (l) => lines.push(l), { dir })).toBe(2);
-    expect(lines.join("\n")).toContain("--port needs a port number");
+  it.each([
+    [["--port", "eighty"], "local: --port needs a port number (got eighty)"],
+    [["--port"], "local: --port needs a value"],
+    [["--bogus"], 'local: unknown option "--bogus"'],
+    [["start"], 'local: unknown command "start" (the only command is stop)'],
+  ])("rejects %j with exit code 2 and a pointer to --help", async (argv, message) => {
+    const c = captureIo();
+    expect(await main(argv, c.io, { dir })).toBe(2);
+    expect(c.out).toEqual([]);
+    expect(c.err).toEqual([message, "run `npm run local -- --help` for usage"]);
+  });
+
+  it("--help prints the usage on stdout and exits 0, touching nothing", async () => {
+    const { code, output } = await local("--help");
+    expect(code).toBe(0);
+    expect(output).toMatch(/^usage: npm run local \[-- --port N\] \[--dir DIR\]/);
+    expect(output).toContain("ROLLOUT_LOCAL_DIR");
   });
 });

@@ -6,8 +6,9 @@
 import { randomBytes } from "crypto";
 import * as path from "path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { runLocal } from "../../infra/cli/local";
+import { main as local } from "../../infra/cli/local";
 import { connect } from "../../infra/supabase/local-postgres";
+import { captureIo } from "../support/io";
 import { changedSteps, readTree, useEngineProject, type EngineProject } from "./harness";
 
 const project = useEngineProject("local");
@@ -20,13 +21,13 @@ const DYNAMIC_TYPES = ["Migrations", "Schema", "ManagedSql", "Bucket", "RlsPolic
 
 /** `npm run local` on the copy, against the same server: what it would still change, and what it verified. */
 async function localRun(): Promise<string> {
-  const lines: string[] = [];
-  const code = await runLocal([], (l) => lines.push(l), {
+  const c = captureIo();
+  const code = await local([], c.io, {
     dir: path.join(p.dir, ".local", "postgres"),
     stackFile: path.join(p.dir, "stacks", "Pulumi.local.yaml"),
     migrationsRoot: path.join(p.dir, "migrations"),
   });
-  const output = lines.join("\n");
+  const output = c.all();
   expect(code, output).toBe(0);
   return output;
 }

@@ -10,18 +10,19 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
-import { runLocal } from "../../infra/cli/local";
+import { main } from "../../infra/cli/local";
 import { connect, freePort, stopLocalPostgres } from "../../infra/supabase/local-postgres";
 import { handler as checksHandler } from "../../infra/supabase/resources/handlers/checks";
+import { captureIo } from "../support/io";
 
 let project: string;
 let dir: string;
 let port: number;
 
 async function local(...args: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = [];
-  const code = await runLocal(args, (l) => lines.push(l), { dir });
-  return { code, output: lines.join("\n") };
+  const c = captureIo();
+  const code = await main(args, c.io, { dir });
+  return { code, output: c.all() };
 }
 
 beforeAll(async () => {

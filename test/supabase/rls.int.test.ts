@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conversationRawStorage } from "../../infra/apps/conversation-raw-storage";
 import { healthCompanion } from "../../infra/apps/health-companion";
 import type { DatabaseDecl } from "../../infra/apps/types";
-import { declarationStep, migrationsStep, type DatabaseContext } from "../../infra/cli/local";
+import { declarationStep, migrationsStep, type DatabaseContext } from "../../infra/supabase/local-stack";
 import { startTestPostgres, type TestPostgres } from "../support/postgres";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -1,0 +1,162 @@
+/**
+ * The convergence of the local stack's databases on the local Postgres (`npm run local` prints it):
+ * for each database, in order, the steps bootstrap → migrations → declaration (schemas, grants,
+ * buckets, RLS policies, the bucketing functions, then the checks that verify them). Each step
+ * returns what it changed, so a second run can say that nothing did.
+ *
+ * The list of steps is data (`LOCAL_STEPS`), so later convergence (and tests) add steps without
+ * touching the loop.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { DatabaseDecl } from "../apps/types";
+import { convergeDeclaration, describeStep } from "./converge";
+import { planDatabase } from "./declaration";
+import { connect, ensureLocalDatabase, type LocalPostgres } from "./local-postgres";
+import { pushMigrations, readMigrationDir } from "./migrations";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+/** What a step sees: one declared database of the local stack, on the running local server. */
+export interface DatabaseContext {
+  database: DatabaseDecl;
+  server: LocalPostgres;
+  /** As postgres (the role migrations run as), on this database. */
+  url: string;
+  /** `migrations/` of the project (or of a test's copy). */
+  migrationsRoot: string;
+  /** A progress line (shown while a slow step runs). */
+  progress(message: string): void;
+  /** Set once verification ran: the declared checks that passed (reported, not counted as changes). */
+  checksPassed?: string[];
+}
+
+export interface LocalStep {
+  name: string;
+  /** Converges the database; returns one line per change made (empty: nothing changed). */
+  run(ctx: DatabaseContext): Promise<string[]>;
+}
+
+/** Creates the database if missing and applies the Supabase-compatible bootstrap. */
+export const bootstrapStep: LocalStep = {
+  name: "bootstrap",
+  async run(ctx) {
+    const { created, bootstrapped } = await ensureLocalDatabase(ctx.server.adminUrl(), ctx.database.name);
+    const changes: string[] = [];
+    if (created) changes.push("created the database");
+    if (bootstrapped) changes.push("applied the Supabase bootstrap (roles, auth, storage)");
+    return changes;
+  },
+};
+
+/** Applies `migrations/<database>/` as `postgres`. */
+export const migrationsStep: LocalStep = {
+  name: "migrations",
+  async run(ctx) {
+    const dir = path.join(ctx.migrationsRoot, ctx.database.name);
+    const { files, ignored } = readMigrationDir(dir);
+    const changes: string[] = ignored.map((f) => `ignored ${path.relative(ROOT, f)} (not named <version>_<name>.sql)`);
+    const client = await connect(ctx.url);
+    try {
+      const result = await pushMigrations(client, files, {
+        onProgress: (e) => {
+          if (e.kind === "applying") ctx.progress(`applying ${e.version}_${e.name}.sql (${e.index}/${e.total})`);
+          if (e.kind === "waiting-for-lock") ctx.progress("waiting for another migration run (advisory lock)");
+        },
+      });
+      for (const a of result.applied) if (a.backups.length) changes.push(`backed up ${a.backups.join(", ")} before ${a.version}_${a.name}.sql`);
+      if (result.applied.length) {
+        const ms = result.applied.reduce((sum, a) => sum + a.ms, 0);
+        changes.push(`applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} (${ms} ms)`);
+      }
+    } finally {
+      await client.end();
+    }
+    return changes;
+  },
+};
+
+/**
+ * Everything the database declares after its migrations, through the same module the dynamic
+ * resources use (infra/supabase/converge.ts): schemas and grants, buckets, RLS policies, the
+ * bucketing functions, then the checks (RLS on exposed tables, invoker views, declared checks).
+ */
+export const declarationStep: LocalStep = {
+  name: "declaration",
+  async run(ctx) {
+    const plan = planDatabase(ctx.database);
+    const client = await connect(ctx.url);
+    try {
+      const results = await convergeDeclaration(client, plan);
+      for (const r of results) if (r.step === "verify") ctx.checksPassed = [...r.actions];
+      return results.filter((r) => r.changed).map(describeStep);
+    } finally {
+      await client.end();
+    }
+  },
+};
+
+/** The convergence, in order, for every database. */
+export const LOCAL_STEPS: LocalStep[] = [bootstrapStep, migrationsStep, declarationStep];
+
+/** What the convergence did to one database. */
+export interface LocalDatabaseResult {
+  database: string;
+  /** One line per change, in the order made (empty: it was up to date). */
+  changes: string[];
+  /** Set when verification ran: the declared checks that passed. */
+  checksPassed?: string[];
+}
+
+export interface ConvergeLocalOptions {
+  server: LocalPostgres;
+  databases: readonly DatabaseDecl[];
+  /** Root of the migration folders. @default migrations/ in the project */
+  migrationsRoot?: string;
+  /** @default LOCAL_STEPS */
+  steps?: readonly LocalStep[];
+  /**
+   * Called as things happen, so a caller can print them in order: a progress line of a slow step,
+   * or a change a step made.
+   */
+  onLine?(database: string, line: string, kind: "progress" | "change"): void;
+  /** Called after each database's steps, before the next database starts. */
+  onDatabase?(result: LocalDatabaseResult): void;
+}
+
+/** Runs the steps for each database in order; returns what changed, per database. */
+export async function convergeLocalStack(options: ConvergeLocalOptions): Promise<LocalDatabaseResult[]> {
+  const steps = options.steps ?? LOCAL_STEPS;
+  const migrationsRoot = options.migrationsRoot ?? path.join(ROOT, "migrations");
+  const results: LocalDatabaseResult[] = [];
+  for (const database of options.databases) {
+    const result: LocalDatabaseResult = { database: database.name, changes: [] };
+    const ctx: DatabaseContext = {
+      database,
+      server: options.server,
+      url: options.server.url(database.name),
+      migrationsRoot,
+      progress: (m) => options.onLine?.(database.name, m, "progress"),
+    };
+    for (const step of steps) {
+      for (const change of await step.run(ctx)) {
+        result.changes.push(change);
+        options.onLine?.(database.name, change, "change");
+      }
+    }
+    result.checksPassed = ctx.checksPassed;
+    results.push(result);
+    options.onDatabase?.(result);
+  }
+  return results;
+}
+
+/**
+ * Writes `database-urls.json` beside the cluster directory: where `pulumi up --stack local` finds
+ * these databases (infra/supabase/connection.ts). Returns the file written.
+ */
+export function writeLocalDatabaseUrls(clusterDir: string, server: LocalPostgres, databases: readonly DatabaseDecl[]): string {
+  const file = path.join(path.dirname(clusterDir), "database-urls.json");
+  fs.writeFileSync(file, JSON.stringify(Object.fromEntries(databases.map((d) => [d.name, server.url(d.name)])), null, 2) + "\n");
+  return file;
+}
