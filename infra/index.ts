@@ -1,11 +1,13 @@
 /**
- * The Pulumi program: stack config → typed config → app declarations → components → resources.
- * Loaded by the Pulumi Node host through the project's ts-node (`Pulumi.yaml`).
+ * The Pulumi program: stack config → typed config → app declarations → the stack model
+ * (`planStack`) → components → resources. Loaded by the Pulumi Node host through the project's
+ * ts-node (`Pulumi.yaml`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadPulumiStackConfig } from "./config";
+import { planStack } from "./model";
 import { SupabaseDatabase, type SupabaseDatabaseSummary } from "./supabase/database";
-import { databasesOf } from "./supabase/declaration";
+import { DeclarationError } from "./supabase/declaration";
 import { VercelApp, type VercelAppSummary } from "./vercel";
 import { AppDeclarationError } from "./vercel/declaration-error";
 
@@ -17,21 +19,23 @@ function reported<T>(build: () => T): T {
   try {
     return build();
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof AppDeclarationError) throw new pulumi.RunError(e.message);
+    if (e instanceof ConfigError || e instanceof AppDeclarationError || e instanceof DeclarationError) throw new pulumi.RunError(e.message);
     throw e;
   }
 }
 
 const config = reported(loadPulumiStackConfig);
+const model = reported(() => planStack(config));
 
 // Supabase: one component per declared database of the managed apps, on every stack (local included).
-const databases = databasesOf(config.apps).map((decl) => new SupabaseDatabase(decl.name, { database: decl, config }));
+const databases = model.databases.map((plan) => new SupabaseDatabase(plan.name, { plan }));
 const databaseOf = (name: string | undefined) => databases.filter((d) => d.plan.name === name);
 
 // Vercel: one component per managed app, none on the local stack (databases only). A new production
 // deployment waits for the app's database, so code ships after the schema it needs.
-const vercelApps =
-  config.mode === "cloud" ? reported(() => config.apps.map((app) => new VercelApp(app.name, { app, config, deployAfter: databaseOf(app.database?.name) }))) : [];
+const vercelApps = model.apps.flatMap((a, i) =>
+  a.vercel ? [new VercelApp(a.app, { app: config.apps[i], config, plan: a.vercel, deployAfter: databaseOf(a.database) })] : [],
+);
 
 /** What the stack manages, readable in `pulumi stack output` and in previews. */
 export const stack = config.stack;

@@ -11,40 +11,36 @@
  * a bucket or the migration history. Policies are dropped with their resource (a table without
  * policies but with RLS denies everything: fail closed).
  */
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseDecl } from "../apps/types";
 import type { StackConfig } from "../config";
-import type { DatabasePlan } from "./converge";
-import { planDatabase } from "./declaration";
+import { planStackDatabase, RETAINED_ON_DELETE, type MigrationFileRef, type StackDatabasePlan } from "./declaration";
 import { readMigrationFiles } from "./migrations";
 import { Bucket, Checks, DataApiExposure, ManagedSql, Migrations, RlsPolicy, Schema } from "./resources";
-import type { MigrationFileRef } from "./resources/handlers/migrations";
 import { createPolicySql } from "./sql/policies";
+
+export { DEFAULT_EXPOSED_SCHEMAS } from "./declaration";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Supabase exposes these by default (`[api] schemas` in the CLI's config.toml). */
-export const DEFAULT_EXPOSED_SCHEMAS = ["public", "graphql_public"];
-
-export interface SupabaseDatabaseArgs {
-  /** The database's declaration (apps sharing a database: merged with `databasesOf`). */
-  database: DatabaseDecl;
-  /** The parsed stack config: its mode (no Data API on `local`) and the database's project ref. */
-  config: StackConfig;
-  /**
-   * Project-relative directory of the database's migrations.
-   * @default `migrations/<database.name>`
-   */
-  migrationsDir?: string;
-  /**
-   * The project's global upload limit in bytes (Storage settings); bucket limits may not exceed it.
-   * @default 52428800 (50 MiB, Supabase's default)
-   */
-  globalFileSizeLimit?: number;
-}
+/** Either the stack model's plan of the database (the program), or a declaration to plan here. */
+export type SupabaseDatabaseArgs =
+  | {
+      /** This database's part of `planStack(config)`. */
+      plan: StackDatabasePlan;
+    }
+  | {
+      /** The database's declaration (apps sharing a database: merged with `databasesOf`). */
+      database: DatabaseDecl;
+      /** The parsed stack config: its mode (no Data API on `local`) and the database's project ref. */
+      config: StackConfig;
+      /** Project-relative directory of the database's migrations. @default `migrations/<database.name>` */
+      migrationsDir?: string;
+      /** The project's global upload limit in bytes; bucket limits may not exceed it. @default 50 MiB */
+      globalFileSizeLimit?: number;
+    };
 
 /** What a reviewer reads in `pulumi stack output` for one database. */
 export interface SupabaseDatabaseSummary {
@@ -59,7 +55,7 @@ export interface SupabaseDatabaseSummary {
 }
 
 export class SupabaseDatabase extends pulumi.ComponentResource {
-  readonly plan: DatabasePlan;
+  readonly plan: StackDatabasePlan;
   readonly migrations: Migrations;
   /** By schema name. */
   readonly schemas: Readonly<Record<string, Schema>>;
@@ -74,20 +70,29 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: SupabaseDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rollout-stack:supabase:Database", name, {}, opts);
-    const plan = planDatabase(args.database, { globalFileSizeLimit: args.globalFileSizeLimit });
+    const plan =
+      "plan" in args
+        ? args.plan
+        : planStackDatabase(args.database, {
+            mode: args.config.mode,
+            projectRef: args.config.databases[args.database.name]?.projectRef,
+            migrationsDir: args.migrationsDir ?? `migrations/${args.database.name}`,
+            files: migrationRefs(args.migrationsDir ?? `migrations/${args.database.name}`),
+            globalFileSizeLimit: args.globalFileSizeLimit,
+          });
     this.plan = plan;
     const database = plan.name;
-    const dir = args.migrationsDir ?? `migrations/${database}`;
-    const files = migrationRefs(dir);
+    const { dir, files } = plan.migrations;
 
-    this.migrations = new Migrations(`${name}-migrations`, { database, dir, files }, { parent: this, retainOnDelete: true });
+    this.migrations = new Migrations(`${name}-migrations`, { database, dir, files }, { parent: this, retainOnDelete: RETAINED_ON_DELETE.migrations });
     this.schemas = this.createSchemas(name, plan);
     this.buckets = this.createBuckets(name, plan);
     this.policies = this.createPolicies(name, plan);
     this.managedSql = this.createManagedSql(name, plan);
-    this.checks = this.createChecks(name, plan, files);
-    const exposure = this.exposure(plan, args.config);
-    if (typeof exposure !== "string") this.dataApi = this.createDataApi(name, exposure);
+    this.checks = this.createChecks(name, plan);
+    const exposure = plan.dataApi;
+    if ("projectRef" in exposure) this.dataApi = this.createDataApi(name, exposure);
+    else if (exposure.warn) void pulumi.log.warn(`database "${plan.name}": ${exposure.reason}`, this);
 
     this.summary = {
       database,
@@ -96,34 +101,34 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
       buckets: plan.buckets.map((b) => ({ id: b.id, public: b.public })),
       policies: plan.policies.map((p) => `${p.name} on ${p.schema}.${p.table} (${p.command})`),
       checks: plan.checks.map((c) => c.name),
-      dataApi: typeof exposure === "string" ? exposure : exposure.schemas,
+      dataApi: "projectRef" in exposure ? exposure.schemas : exposure.reason,
     };
     this.registerOutputs({ summary: this.summary });
   }
 
-  private createSchemas(name: string, plan: DatabasePlan): Record<string, Schema> {
+  private createSchemas(name: string, plan: StackDatabasePlan): Record<string, Schema> {
     const out: Record<string, Schema> = {};
     for (const spec of plan.schemas) {
       // Migrations create the tables whose grants this converges (and usually the schema itself).
       out[spec.name] = new Schema(`${name}-schema-${spec.name}`, { database: plan.name, ...spec }, {
         parent: this,
         dependsOn: [this.migrations],
-        retainOnDelete: true,
+        retainOnDelete: RETAINED_ON_DELETE.schema,
       });
     }
     return out;
   }
 
-  private createBuckets(name: string, plan: DatabasePlan): Record<string, Bucket> {
+  private createBuckets(name: string, plan: StackDatabasePlan): Record<string, Bucket> {
     const out: Record<string, Bucket> = {};
     for (const spec of plan.buckets) {
       const { id, ...settings } = spec;
-      out[id] = new Bucket(`${name}-bucket-${id}`, { database: plan.name, bucketId: id, ...settings }, { parent: this, retainOnDelete: true });
+      out[id] = new Bucket(`${name}-bucket-${id}`, { database: plan.name, bucketId: id, ...settings }, { parent: this, retainOnDelete: RETAINED_ON_DELETE.bucket });
     }
     return out;
   }
 
-  private createPolicies(name: string, plan: DatabasePlan): Record<string, RlsPolicy> {
+  private createPolicies(name: string, plan: StackDatabasePlan): Record<string, RlsPolicy> {
     const out: Record<string, RlsPolicy> = {};
     for (const spec of plan.policies) {
       const key = `${spec.schema}.${spec.table}.${spec.name}`;
@@ -135,18 +140,15 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
     return out;
   }
 
-  private createManagedSql(name: string, plan: DatabasePlan): ManagedSql[] {
+  private createManagedSql(name: string, plan: StackDatabasePlan): ManagedSql[] {
     return plan.managedSql.map(
-      (unit) => new ManagedSql(`${name}-sql-${unit.name}`, { database: plan.name, ...unit }, { parent: this, dependsOn: [this.migrations], retainOnDelete: true }),
+      (unit) => new ManagedSql(`${name}-sql-${unit.name}`, { database: plan.name, ...unit }, { parent: this, dependsOn: [this.migrations], retainOnDelete: RETAINED_ON_DELETE.managedSql }),
     );
   }
 
-  private createChecks(name: string, plan: DatabasePlan, files: MigrationFileRef[]): Checks {
-    // The checks run again whenever anything they verify is redeclared.
-    const declaration = createHash("sha256")
-      .update(JSON.stringify({ files, schemas: plan.schemas, buckets: plan.buckets, policies: plan.policies, sql: plan.managedSql.map((m) => [m.name, m.version]) }))
-      .digest("hex")
-      .slice(0, 16);
+  private createChecks(name: string, plan: StackDatabasePlan): Checks {
+    // The checks run again whenever anything they verify is redeclared (the plan's digest).
+    const declaration = plan.checksDeclaration;
     return new Checks(
       `${name}-checks`,
       { database: plan.name, exposedSchemas: plan.exposedSchemas, checks: plan.checks, declaration },
@@ -157,28 +159,14 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
     );
   }
 
-  /** The Data API exposure to manage, or why there is none. */
-  private exposure(plan: DatabasePlan, config: StackConfig): { projectRef: string; schemas: string[] } | string {
-    if (config.mode === "local") return "not managed on the local stack (no Data API)";
-    const extra = plan.exposedSchemas.filter((s) => !DEFAULT_EXPOSED_SCHEMAS.includes(s));
-    if (extra.length === 0) return `not needed (${plan.exposedSchemas.join(", ") || "no schema"} exposed by default)`;
-    const projectRef = config.databases[plan.name]?.projectRef;
-    if (!projectRef) {
-      const reason = `not managed: set rollout-stack:databases.${plan.name}.projectRef to expose ${extra.join(", ")}`;
-      void pulumi.log.warn(`database "${plan.name}": ${reason}`, this);
-      return reason;
-    }
-    return { projectRef, schemas: [...plan.exposedSchemas].sort() };
-  }
-
   private createDataApi(name: string, exposure: { projectRef: string; schemas: string[] }): DataApiExposure {
     return new DataApiExposure(`${name}-data-api`, exposure, { parent: this, dependsOn: [this.checks] });
   }
 }
 
 /** `{version, name, sha256}` of each migration file (the engine reads them), none if the directory is absent. */
-export function migrationRefs(dir: string): MigrationFileRef[] {
-  const abs = path.join(ROOT, dir);
+export function migrationRefs(dir: string, root = ROOT): MigrationFileRef[] {
+  const abs = path.join(root, dir);
   if (!fs.existsSync(abs)) return [];
   return readMigrationFiles(abs).map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 }));
 }

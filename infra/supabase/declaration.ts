@@ -137,3 +137,65 @@ export function planDatabase(decl: DatabaseDecl, options: PlanOptions = {}): Dat
     checks: decl.checks.map((c) => ({ name: c.name, sql: c.sql })),
   };
 }
+
+/** Supabase exposes these by default (`[api] schemas` in the CLI's config.toml). */
+export const DEFAULT_EXPOSED_SCHEMAS = ["public", "graphql_public"];
+
+/**
+ * What dropping each kind of database resource from a stack does: everything that holds data is kept
+ * (Pulumi only forgets it); a policy is dropped (a table with RLS and no policy denies everything:
+ * fail closed). The component sets `retainOnDelete` from this, the plan report words removals with it.
+ */
+export const RETAINED_ON_DELETE = { migrations: true, schema: true, bucket: true, policy: false, managedSql: true } as const;
+
+/** `{version, name, sha256}` of one migration file, as the `Migrations` resource carries it. */
+export interface MigrationFileRef {
+  version: string;
+  name: string;
+  sha256: string;
+}
+
+/** The Data API exposure a stack manages for a database, or why it manages none. */
+export type DataApiPlan = { projectRef: string; schemas: string[] } | { reason: string; warn: boolean };
+
+/** One database on one stack: its validated declaration plus what the stack adds. */
+export interface StackDatabasePlan extends DatabasePlan {
+  migrations: { dir: string; files: MigrationFileRef[] };
+  dataApi: DataApiPlan;
+  /** A digest of everything the checks verify: the checks run again whenever it changes. */
+  checksDeclaration: string;
+}
+
+export interface StackDatabaseInput {
+  mode: "cloud" | "local";
+  /** The Supabase project ref from `rollout-stack:databases.<name>.projectRef`. */
+  projectRef?: string;
+  /** Project-relative directory of the migrations, e.g. `migrations/chat-sessions`. */
+  migrationsDir: string;
+  files: MigrationFileRef[];
+  globalFileSizeLimit?: number;
+}
+
+/** The Data API exposure to manage: only on cloud stacks, only for schemas beyond the defaults, only with a project ref. */
+export function dataApiPlan(plan: Pick<DatabasePlan, "name" | "exposedSchemas">, mode: "cloud" | "local", projectRef: string | undefined): DataApiPlan {
+  if (mode === "local") return { reason: "not managed on the local stack (no Data API)", warn: false };
+  const extra = plan.exposedSchemas.filter((s) => !DEFAULT_EXPOSED_SCHEMAS.includes(s));
+  if (extra.length === 0) return { reason: `not needed (${plan.exposedSchemas.join(", ") || "no schema"} exposed by default)`, warn: false };
+  if (!projectRef) return { reason: `not managed: set rollout-stack:databases.${plan.name}.projectRef to expose ${extra.join(", ")}`, warn: true };
+  return { projectRef, schemas: [...plan.exposedSchemas].sort() };
+}
+
+/** Validates a declaration (`planDatabase`) and adds the stack's migrations, Data API exposure and checks digest. */
+export function planStackDatabase(decl: DatabaseDecl, input: StackDatabaseInput): StackDatabasePlan {
+  const plan = planDatabase(decl, { globalFileSizeLimit: input.globalFileSizeLimit });
+  const checksDeclaration = createHash("sha256")
+    .update(JSON.stringify({ files: input.files, schemas: plan.schemas, buckets: plan.buckets, policies: plan.policies, sql: plan.managedSql.map((m) => [m.name, m.version]) }))
+    .digest("hex")
+    .slice(0, 16);
+  return {
+    ...plan,
+    migrations: { dir: input.migrationsDir, files: input.files.map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 })) },
+    dataApi: dataApiPlan(plan, input.mode, input.projectRef),
+    checksDeclaration,
+  };
+}

@@ -35,6 +35,8 @@ export interface VercelAppArgs {
    * must be known (`loadPulumiStackConfig()` requires them); they reach Vercel only as Pulumi secrets.
    */
   config: StackConfig;
+  /** This app's part of `planStack(config)`. @default planned here from `app` and `config` */
+  plan?: VercelAppPlan;
   /** Per-child args hooks. @default none */
   transforms?: VercelAppTransforms;
   /**
@@ -76,7 +78,7 @@ export class VercelApp extends pulumi.ComponentResource {
 
   constructor(name: string, args: VercelAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rollout-stack:vercel:App", name, {}, opts);
-    const plan = planVercelApp(args.app, args.config);
+    const plan = args.plan ?? planVercelApp(args.app, args.config);
     const transforms = args.transforms ?? {};
     this.plan = plan;
     for (const warning of plan.warnings) void pulumi.log.warn(warning, this);
@@ -206,7 +208,7 @@ export class VercelApp extends pulumi.ComponentResource {
       projectId: this.project.id,
       ref: plan.deployment.ref,
       production: true,
-      deleteOnDestroy: false,
+      deleteOnDestroy: plan.deployment.deleteOnDestroy,
       meta,
     };
     const productionVars = plan.env.filter((v) => v.targets.includes("production")).map((v) => this.envVars[envResourceName(name, v)]);

@@ -30,8 +30,11 @@ export { AppDeclarationError };
 /** Where a var's value comes from. Secrets are references: the plan never holds a secret. */
 export type EnvValue =
   | { kind: "plain"; value: string }
-  /** A stack secret, by its `StackConfig.secrets` key (`<app>.<KEY>` or `<app>.<KEY>.preview`). */
-  | { kind: "secret"; secretKey: string }
+  /**
+   * A stack secret, by its `StackConfig.secrets` key (`<app>.<KEY>` or `<app>.<KEY>.preview`), and
+   * where known a version of its value (a fingerprint of the ciphertext, never the value).
+   */
+  | { kind: "secret"; secretKey: string; version?: string }
   /** The app's generated CRON_SECRET (`random.RandomPassword`). */
   | { kind: "cronSecret" };
 
@@ -87,7 +90,8 @@ export interface VercelAppPlan {
   crons: { enabled: boolean; jobs: readonly CronDecl[] };
   /** Rung per feature on production, and on preview where the stack overrides it. */
   rungs: { production: Readonly<Record<string, string>>; preview: Readonly<Record<string, string>> };
-  deployment: { ref: string };
+  /** Built from `ref`; `deleteOnDestroy: false` keeps the previous production deployment for Instant Rollback. */
+  deployment: { ref: string; deleteOnDestroy: boolean };
   /** Non-fatal findings for the operator (the component logs them with `pulumi.log.warn`). */
   warnings: string[];
 }
@@ -130,6 +134,13 @@ interface Candidate {
   preview?: { value: EnvValue; origin: EnvOrigin };
 }
 
+/** A value the parsed config guarantees; its absence is a bug in the caller (a config not from parseStackConfig). */
+function given(values: Readonly<Record<string, string>>, key: string): string {
+  const value = values[key];
+  if (value === undefined) throw new Error(`${key} is missing from a parsed cloud config (parseStackConfig guarantees it)`);
+  return value;
+}
+
 /** Every env var of an app on a stack, with its values, targets, sensitivity and comments. */
 export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan[]; production: Record<string, EnvValue>; cronSecret?: CronSecretPlan } {
   const problems: string[] = [];
@@ -148,11 +159,8 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
     }
     const settingKey = `${app.name}/${decl.key}`;
     if (src.from === "setting") {
-      const value = config.settings[settingKey];
-      if (value === undefined) {
-        configProblems.push({ key: `${NAMESPACE}:settings.${settingKey}`, message: `missing; set it under ${NAMESPACE}:settings (${decl.description})` });
-        continue;
-      }
+      // A cloud stack's config holds every setting (parseStackConfig fills defaults, refuses the rest).
+      const value = given(config.settings, settingKey);
       const overridden = settingKey in config.previewSettings;
       candidates.push({
         key: decl.key,
@@ -188,11 +196,8 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
 
   for (const feature of app.features) {
     const featureKey = `${app.name}/${feature.name}`;
-    const rung = config.phases[featureKey];
-    if (rung === undefined) {
-      configProblems.push({ key: `${NAMESPACE}:phases.${featureKey}`, message: `missing; every feature needs a phase (rungs: ${feature.rungs.map((r) => r.name).join(", ")})` });
-      continue;
-    }
+    // A cloud stack's config has a phase for every feature (parseStackConfig refuses a missing one).
+    const rung = given(config.phases, featureKey);
     const previewRung = config.previewPhases[featureKey];
     for (const d of feature.delivery) {
       const declared = orderTargets(TARGETS.filter((t) => deliversTo(d, t)));
@@ -330,7 +335,7 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
     // Without a CRON_SECRET anyone could call the cron routes: crons stay off (DESIGN "CRON_SECRET").
     crons: { enabled: cronSecret !== undefined && jobs.length > 0, jobs },
     rungs: { production: productionRungs, preview: previewRungs },
-    deployment: { ref: config.vercel.productionBranch },
+    deployment: { ref: config.vercel.productionBranch, deleteOnDestroy: false },
   };
 }
 

@@ -13,20 +13,9 @@ import type { RlsPolicyInputs } from "./handlers/rls-policy";
 import type { SchemaInputs } from "./handlers/schema";
 import type { BucketInputs } from "./handlers/bucket";
 import { bundledProvider, handlerModule } from "./provider";
+import { DYNAMIC_MODULE } from "./types";
 
-/** The module part of the type tokens: `pulumi-nodejs:dynamic/supabase:<Type>`. */
-export const DYNAMIC_MODULE = "supabase";
-
-/** Full type tokens, as the engine (and the policy pack) sees them. */
-export const TYPES = {
-  Migrations: "pulumi-nodejs:dynamic/supabase:Migrations",
-  Schema: "pulumi-nodejs:dynamic/supabase:Schema",
-  Bucket: "pulumi-nodejs:dynamic/supabase:Bucket",
-  RlsPolicy: "pulumi-nodejs:dynamic/supabase:RlsPolicy",
-  ManagedSql: "pulumi-nodejs:dynamic/supabase:ManagedSql",
-  Checks: "pulumi-nodejs:dynamic/supabase:Checks",
-  DataApiExposure: "pulumi-nodejs:dynamic/supabase:DataApiExposure",
-} as const;
+export { DYNAMIC_MODULE, REPLACE_RULES, TYPES } from "./types";
 
 /** The migration files of a database (`{version, name, sha256}` each) applied through the engine. */
 export class Migrations extends pulumi.dynamic.Resource {

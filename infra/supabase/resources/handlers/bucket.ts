@@ -21,9 +21,12 @@ function specOf(b: BucketInputs): BucketSpec {
   return { id: b.bucketId, name: b.name, public: b.public, fileSizeLimit: b.fileSizeLimit, allowedMimeTypes: b.allowedMimeTypes };
 }
 
+/** Inputs whose change replaces the resource (its `diff` asks for a replacement); the plan report reads it. */
+export const REPLACE_ON = ["database", "bucketId"] as const;
+
 export const handler: Handler<BucketInputs, BucketInputs> = {
   async diff(_id, olds, news) {
-    const replaces = (["database", "bucketId"] as const).filter((k) => olds[k] !== news[k]);
+    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces };
     return { changes: settings(olds) !== settings(news) };
   },

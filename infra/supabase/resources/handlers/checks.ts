@@ -32,6 +32,9 @@ async function run(inputs: ChecksInputs, ctx: Parameters<typeof withDatabase>[1]
   return { ...inputs, passed: result.actions };
 }
 
+/** Inputs whose change replaces the resource: none, the checks re-run in place; the plan report reads it. */
+export const REPLACE_ON = [] as const;
+
 export const handler: Handler<ChecksInputs, ChecksOutputs> = {
   async diff(_id, olds, news) {
     return { changes: key(olds) !== key(news) };

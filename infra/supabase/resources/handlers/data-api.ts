@@ -33,9 +33,13 @@ async function converge(news: DataApiInputs, previouslyAdded: readonly string[])
   return { ...news, dbSchema, added: [...new Set([...stillOurs, ...added])].sort() };
 }
 
+/** Inputs whose change replaces the resource (its `diff` asks for a replacement); the plan report reads it. */
+export const REPLACE_ON = ["projectRef"] as const;
+
 export const handler: Handler<DataApiInputs, DataApiOutputs> = {
   async diff(_id, olds, news) {
-    if (olds.projectRef !== news.projectRef) return { changes: true, replaces: ["projectRef"] };
+    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
+    if (replaces.length) return { changes: true, replaces };
     // State written by `pulumi import` or by hand has the inputs only: nothing known to be exposed yet.
     const missing = news.schemas.some((s) => !(olds.dbSchema ?? []).includes(s));
     return { changes: missing || JSON.stringify(olds.schemas) !== JSON.stringify(news.schemas) };

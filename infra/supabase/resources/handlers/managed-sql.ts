@@ -11,9 +11,12 @@ export interface ManagedSqlInputs extends ManagedSqlSpec {
   database: string;
 }
 
+/** Inputs whose change replaces the resource (its `diff` asks for a replacement); the plan report reads it. */
+export const REPLACE_ON = ["database", "name", "schema"] as const;
+
 export const handler: Handler<ManagedSqlInputs, ManagedSqlInputs> = {
   async diff(_id, olds, news) {
-    const replaces = (["database", "name", "schema"] as const).filter((k) => olds[k] !== news[k]);
+    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces };
     return { changes: olds.version !== news.version };
   },

@@ -11,13 +11,10 @@
  */
 import { projectRoot, withDatabase, type RuntimeContext } from "../../connection";
 import { pushMigrations, readLedger, type MigrationFile } from "../../migrations";
+import type { MigrationFileRef } from "../../declaration";
 import type { Handler } from "../provider";
 
-export interface MigrationFileRef {
-  version: string;
-  name: string;
-  sha256: string;
-}
+export type { MigrationFileRef };
 
 export interface MigrationsInputs {
   /** Database name (`DatabaseDecl.name`): picks the URL, never contains it. */
@@ -82,6 +79,9 @@ async function apply(id: string, inputs: MigrationsInputs, ctx: RuntimeContext):
   });
 }
 
+/** Inputs whose change replaces the resource (its `diff` asks for a replacement); the plan report reads it. */
+export const REPLACE_ON = ["database"] as const;
+
 export const handler: Handler<MigrationsInputs, MigrationsOutputs> = {
   async check(_olds, news) {
     const failures: { property: string; reason: string }[] = [];
@@ -94,7 +94,8 @@ export const handler: Handler<MigrationsInputs, MigrationsOutputs> = {
   },
 
   async diff(_id, olds, news) {
-    if (olds.database !== news.database) return { changes: true, replaces: ["database"] };
+    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
+    if (replaces.length) return { changes: true, replaces };
     return { changes: olds.dir !== news.dir || !sameFiles(olds.files, news.files) };
   },
 

@@ -28,9 +28,12 @@ function specOf(p: RlsPolicyInputs): PolicySpec {
   return { name: p.name, schema: p.schema, table: p.table, command: p.command, roles: p.roles, using: p.using, withCheck: p.withCheck };
 }
 
+/** Inputs whose change replaces the resource (its `diff` asks for a replacement); the plan report reads it. */
+export const REPLACE_ON = ["database", "schema", "table", "name"] as const;
+
 export const handler: Handler<RlsPolicyInputs, RlsPolicyOutputs> = {
   async diff(_id, olds, news) {
-    const replaces = (["database", "schema", "table", "name"] as const).filter((k) => olds[k] !== news[k]);
+    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces };
     return { changes: definition(olds) !== definition(news) || olds.drifted === true };
   },

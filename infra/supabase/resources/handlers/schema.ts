@@ -19,9 +19,12 @@ export interface SchemaOutputs extends SchemaInputs {
 
 const key = (s: SchemaInputs) => JSON.stringify([s.exposed, s.usage ?? null, s.grants]);
 
+/** Inputs whose change replaces the resource (its `diff` asks for a replacement); the plan report reads it. */
+export const REPLACE_ON = ["database", "name"] as const;
+
 export const handler: Handler<SchemaInputs, SchemaOutputs> = {
   async diff(_id, olds, news) {
-    const replaces = (["database", "name"] as const).filter((k) => olds[k] !== news[k]);
+    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces };
     return { changes: key(olds) !== key(news) };
   },

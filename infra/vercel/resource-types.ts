@@ -1,0 +1,29 @@
+/**
+ * The provider resources `VercelApp` creates: their type tokens and the inputs whose change makes the
+ * provider replace them, as plain data (no Pulumi import) for the plan report. The rules are the
+ * provider's schema (`RequiresReplace` plan modifiers in terraform-provider-vercel, which the
+ * Pulumi bridge turns into replacements); `random` replaces a resource on any input change.
+ */
+export const TYPES = {
+  app: "rollout-stack:vercel:App",
+  project: "vercel:index/project:Project",
+  env: "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
+  deployment: "vercel:index/deployment:Deployment",
+  crons: "vercel:index/projectCrons:ProjectCrons",
+  password: "random:index/randomPassword:RandomPassword",
+} as const;
+
+/** Any input. */
+export const ANY_INPUT = "*";
+
+/** Type token → the inputs whose change replaces the resource (`*`: any input). */
+export const REPLACE_RULES: Readonly<Record<string, readonly string[]>> = {
+  [TYPES.project]: ["teamId"],
+  [TYPES.env]: ["projectId", "key", "sensitive", "customEnvironmentIds", "teamId"],
+  [TYPES.deployment]: [ANY_INPUT],
+  [TYPES.crons]: ["projectId", "teamId"],
+  [TYPES.password]: [ANY_INPUT],
+};
+
+/** Inputs that change nothing on the provider (a Deployment copies `deleteOnDestroy` on update). */
+export const INERT_INPUTS: Readonly<Record<string, readonly string[]>> = { [TYPES.deployment]: ["deleteOnDestroy"] };
