@@ -14,24 +14,37 @@ import * as fs from "fs";
 import * as path from "path";
 import { CATALOG } from "../apps";
 import type { AppDecl } from "../apps/types";
-import { ConfigError, listStacks, loadStackConfigFile, type VercelPlan } from "../config";
+import { ConfigError, loadStackConfigFile, NAMESPACE, type VercelPlan } from "../config";
+import { listStacks, readStackFile, stackFileName, StackFileError, STACKS_DIR } from "../stack-file";
 import { CronDeclarationError, cronsDiff, validateCrons, VercelJsonError, withCrons } from "../vercel/crons";
+import { command, processIo, runAsScript, UsageError, type OptionValues } from "./args";
 
-const USAGE = `usage: npm run crons -- --app <app> (--write <vercel.json> | --check <vercel.json>) [--plan hobby|pro|enterprise]
+export const USAGE = `usage: npm run crons -- --app <app> (--write <vercel.json> | --check <vercel.json>) [--plan hobby|pro|enterprise]
+
+Puts the app's declared crons into the app repository's vercel.json (every other key kept), or checks
+that it holds them (for the app repository's CI).
+
+options:
+  --app APP     the app (apps: ${CATALOG.map((a) => a.name).join(", ")})
   --write PATH  write the app's declared crons into PATH (other keys kept; created if missing)
   --check PATH  exit 1 with a diff when PATH's crons differ from the declaration
   --plan P      validate schedules for plan P (default: the strictest plan of the stacks managing the app)
-apps: ${CATALOG.map((a) => a.name).join(", ")}`;
+  -h, --help    this text
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  cwd: string;
-  /** Project root holding `stacks/` (to find the plans of the stacks that manage the app). */
-  root: string;
+exit codes: 0 ok, 1 the file differs or cannot be read, or a declared cron is invalid, 2 usage`;
+
+/** What `main` needs besides the common io. */
+export interface CronsOptions {
+  /** Project root holding `stacks/` (to find the plans of the stacks that manage the app). @default this project */
+  root?: string;
 }
 
-class UsageError extends Error {}
+const OPTIONS = {
+  app: { type: "string" },
+  write: { type: "string" },
+  check: { type: "string" },
+  plan: { type: "string" },
+} as const;
 
 interface Args {
   app: AppDecl;
@@ -40,67 +53,74 @@ interface Args {
   plan?: VercelPlan;
 }
 
-function parseArgs(argv: readonly string[], cwd: string): Args {
-  let appName: string | undefined;
-  let mode: Args["mode"] | undefined;
-  let file: string | undefined;
-  let plan: VercelPlan | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--app") appName = value();
-    else if (arg === "--write" || arg === "--check") {
-      if (mode) throw new UsageError("give one of --write or --check");
-      mode = arg === "--write" ? "write" : "check";
-      file = value();
-    } else if (arg === "--plan") {
-      const p = value();
-      if (p !== "hobby" && p !== "pro" && p !== "enterprise") throw new UsageError(`--plan ${p}: expected hobby, pro or enterprise`);
-      plan = p;
-    } else if (arg === "--help" || arg === "-h") throw new UsageError("");
-    else throw new UsageError(`unknown argument ${arg}`);
-  }
-  if (!appName) throw new UsageError("--app is required");
-  const app = CATALOG.find((a) => a.name === appName);
-  if (!app) throw new UsageError(`unknown app "${appName}"`);
+function cronsArgs(values: OptionValues<typeof OPTIONS>, cwd: string): Args {
+  if (values.write !== undefined && values.check !== undefined) throw new UsageError("give one of --write or --check");
+  const p = values.plan;
+  if (p !== undefined && p !== "hobby" && p !== "pro" && p !== "enterprise") throw new UsageError(`--plan ${p}: expected hobby, pro or enterprise`);
+  if (!values.app) throw new UsageError("--app is required");
+  const app = CATALOG.find((a) => a.name === values.app);
+  if (!app) throw new UsageError(`unknown app "${values.app}" (apps: ${CATALOG.map((a) => a.name).join(", ")})`);
+  const mode = values.write !== undefined ? "write" : values.check !== undefined ? "check" : undefined;
+  const file = values.write ?? values.check;
   if (!mode || !file) throw new UsageError("give --write PATH or --check PATH");
-  return { app, mode, file: path.resolve(cwd, file), plan };
+  return { app, mode, file: path.resolve(cwd, file), plan: p };
 }
 
 const STRICTNESS: VercelPlan[] = ["hobby", "pro", "enterprise"];
 
-/** The strictest plan among the cloud stacks that manage the app (pro when none does). */
-export function strictestPlan(app: string, root: string): { plan: VercelPlan; stacks: string[] } {
-  const dir = path.join(root, "stacks");
-  const found: { stack: string; plan: VercelPlan }[] = [];
-  for (const stack of listStacks(dir)) {
-    const config = loadStackConfigFile(stack, { file: path.join(dir, `Pulumi.${stack}.yaml`) });
-    if (config.mode === "cloud" && config.apps.some((a) => a.name === app)) found.push({ stack, plan: config.vercel.plan });
+/**
+ * Whether an invalid stack file may manage `app`, judged without trusting its config: a file that
+ * parses but breaks a config rule manages it when its `apps` list says so (or is unreadable); a file
+ * that does not parse at all, when its bytes mention the app's name anywhere.
+ */
+function mayManage(file: string, app: string, error: ConfigError): boolean {
+  try {
+    if (error instanceof StackFileError) return fs.statSync(file).size > 16 * 1024 * 1024 || fs.readFileSync(file).includes(app);
+    const apps = readStackFile(file)?.config[`${NAMESPACE}:apps`];
+    return !Array.isArray(apps) || apps.some((a) => typeof a !== "string" || a === app);
+  } catch {
+    return true;
   }
-  if (!found.length) return { plan: "pro", stacks: [] };
-  const plan = STRICTNESS.find((p) => found.some((s) => s.plan === p))!;
-  return { plan, stacks: found.filter((s) => s.plan === plan).map((s) => s.stack) };
 }
 
-/** Runs the command; returns the exit code (no `process.exit` here, so tests can call it). */
-export function main(argv: readonly string[], io: Io): number {
-  let args: Args;
-  try {
-    args = parseArgs(argv, io.cwd);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    if (e.message) io.err(`crons: ${e.message}`);
-    io.err(USAGE);
-    return 2;
+/**
+ * The strictest plan among the cloud stacks that manage the app (pro when none does). An invalid stack
+ * file that does not manage the app is skipped (and listed in `skipped`): one broken stack must not stop
+ * the checks of apps it has nothing to do with. One that may manage it fails with its ConfigError.
+ */
+export function strictestPlan(app: string, root: string): { plan: VercelPlan; stacks: string[]; skipped?: string[] } {
+  const dir = path.join(root, STACKS_DIR);
+  const found: { stack: string; plan: VercelPlan }[] = [];
+  const skipped: string[] = [];
+  for (const stack of listStacks(dir)) {
+    const file = path.join(dir, stackFileName(stack));
+    let config;
+    try {
+      config = loadStackConfigFile(stack, { file });
+    } catch (e) {
+      if (e instanceof ConfigError && !mayManage(file, app, e)) {
+        skipped.push(stack);
+        continue;
+      }
+      throw e;
+    }
+    if (config.mode === "cloud" && config.apps.some((a) => a.name === app)) found.push({ stack, plan: config.vercel.plan });
   }
+  const extra = skipped.length ? { skipped } : {};
+  if (!found.length) return { plan: "pro", stacks: [], ...extra };
+  const plan = STRICTNESS.find((p) => found.some((s) => s.plan === p))!;
+  return { plan, stacks: found.filter((s) => s.plan === plan).map((s) => s.stack), ...extra };
+}
+
+/** Runs the command; returns the exit code. */
+export const main = command({ name: "crons", usage: USAGE, options: OPTIONS }, ({ values }, io, options: CronsOptions = {}) => {
+  const args = cronsArgs(values, io.cwd);
+  const root = options.root ?? path.resolve(__dirname, "../..");
   const { app, mode, file } = args;
   const rel = path.relative(io.cwd, file) || file;
   try {
-    const { plan, stacks } = args.plan ? { plan: args.plan, stacks: [] } : strictestPlan(app.name, io.root);
+    const { plan, stacks, skipped } = args.plan ? { plan: args.plan, stacks: [], skipped: undefined } : strictestPlan(app.name, root);
+    for (const s of skipped ?? []) io.err(`crons: note: stack "${s}" is not valid and does not manage ${app.name}, so it was skipped (npm run plan -- --stack ${s} shows its problems)`);
     validateCrons(app, plan);
     const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
     const planNote = stacks.length ? ` (${plan} plan: ${stacks.join(", ")})` : ` (${plan} plan)`;
@@ -139,13 +159,8 @@ export function main(argv: readonly string[], io: Io): number {
     }
     throw e;
   }
-}
+});
 
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), {
-    out: (l) => console.log(l),
-    err: (l) => console.error(l),
-    cwd: process.env.INIT_CWD ?? process.cwd(),
-    root: path.resolve(__dirname, "../.."),
-  });
-}
+// npm runs scripts in the project root; INIT_CWD is where the developer typed the command, which
+// relative vercel.json paths are relative to.
+if (require.main === module) runAsScript("crons", main, processIo({ cwd: process.env.INIT_CWD ?? process.cwd() }));

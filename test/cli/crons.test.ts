@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main, strictestPlan } from "../../infra/cli/crons";
+import { captureIo } from "../support/io";
 
 const ROOT = path.resolve(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "crons-cli-"));
@@ -62,43 +63,47 @@ describe("npm run crons (as a user runs it)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('crons: unknown app "chat-session"');
     expect(r.stderr).toContain("apps: chat-sessions, analy-ticket");
+    expect(r.stderr).toContain("run `npm run crons -- --help` for usage");
+  });
+
+  it("--help prints the usage on stdout and exits 0", () => {
+    const r = npmRun(repo, "--help");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^usage: npm run crons -- --app <app> \(--write <vercel.json> \| --check <vercel.json>\)/);
   });
 });
 
 describe("crons main()", () => {
-  const io = (cwd: string) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), cwd, root: ROOT }, out, err };
-  };
+  const io = (cwd: string) => captureIo({ cwd });
 
-  it("checks a missing file as out of date, and --write creates it", () => {
+  it("checks a missing file as out of date, and --write creates it", async () => {
     const dir = fs.mkdtempSync(path.join(tmp, "new-"));
     const a = io(dir);
-    expect(main(["--app", "chat-sessions", "--check", "vercel.json"], a.io)).toBe(1);
+    expect(await main(["--app", "chat-sessions", "--check", "vercel.json"], a.io, { root: ROOT })).toBe(1);
     expect(a.err[0]).toBe("vercel.json: missing; run `npm run crons -- --app chat-sessions --write vercel.json`");
-    expect(main(["--app", "chat-sessions", "--write", "vercel.json"], io(dir).io)).toBe(0);
+    expect(await main(["--app", "chat-sessions", "--write", "vercel.json"], io(dir).io, { root: ROOT })).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, "vercel.json"), "utf8"))).toEqual({ crons: [{ path: "/api/admin/cleanup-sessions", schedule: "0 2 * * *" }] });
     const again = io(dir);
-    expect(main(["--app", "chat-sessions", "--write", "vercel.json"], again.io)).toBe(0);
+    expect(await main(["--app", "chat-sessions", "--write", "vercel.json"], again.io, { root: ROOT })).toBe(0);
     expect(again.out[0]).toMatch(/already up to date/);
   });
 
-  it("removes a stale crons block from an app that declares none", () => {
+  it("removes a stale crons block from an app that declares none", async () => {
     const dir = fs.mkdtempSync(path.join(tmp, "none-"));
     fs.writeFileSync(path.join(dir, "vercel.json"), '{\n  "crons": [{"path": "/x", "schedule": "0 1 * * *"}],\n  "cleanUrls": true\n}\n');
     const c = io(dir);
-    expect(main(["--app", "analy-ticket", "--check", "vercel.json"], c.io)).toBe(1);
+    expect(await main(["--app", "analy-ticket", "--check", "vercel.json"], c.io, { root: ROOT })).toBe(1);
     expect(c.err).toContain('- {"path":"/x","schedule":"0 1 * * *"}');
-    expect(main(["--app", "analy-ticket", "--write", "vercel.json"], io(dir).io)).toBe(0);
+    expect(await main(["--app", "analy-ticket", "--write", "vercel.json"], io(dir).io, { root: ROOT })).toBe(0);
     expect(fs.readFileSync(path.join(dir, "vercel.json"), "utf8")).toBe('{\n  "cleanUrls": true\n}\n');
   });
 
-  it("exits 1 on a file that is not JSON, naming it", () => {
+  it("exits 1 on a file that is not JSON, naming it", async () => {
     const dir = fs.mkdtempSync(path.join(tmp, "bad-"));
     fs.writeFileSync(path.join(dir, "vercel.json"), "{ not json");
     const c = io(dir);
-    expect(main(["--app", "chat-sessions", "--write", "vercel.json"], c.io)).toBe(1);
+    expect(await main(["--app", "chat-sessions", "--write", "vercel.json"], c.io, { root: ROOT })).toBe(1);
     expect(c.err[0]).toMatch(/^crons: vercel.json is not valid JSON/);
     expect(fs.readFileSync(path.join(dir, "vercel.json"), "utf8")).toBe("{ not json");
   });
@@ -109,21 +114,23 @@ describe("crons main()", () => {
     [["--app", "chat-sessions", "--write", "a", "--check", "b"], "give one of --write or --check"],
     [["--app", "chat-sessions", "--check", "x", "--plan", "free"], "--plan free: expected hobby, pro or enterprise"],
     [["--app"], "--app needs a value"],
-    [["--bogus"], "unknown argument --bogus"],
-  ])("exits 2 for %j", (argv, message) => {
+    [["--app", "chat-sessions", "--write"], "--write needs a value"],
+    [["--bogus"], 'unknown option "--bogus"'],
+    [["--app", "chat-sessions", "vercel.json"], 'unexpected argument "vercel.json"'],
+  ])("exits 2 for %j, with a pointer to --help", async (argv, message) => {
     const c = io(tmp);
-    expect(main(argv, c.io)).toBe(2);
-    expect(c.err[0]).toBe(`crons: ${message}`);
+    expect(await main(argv, c.io)).toBe(2);
+    expect(c.err).toEqual([`crons: ${message}`, "run `npm run crons -- --help` for usage"]);
+    expect(c.out).toEqual([]);
   });
 
-  it("exits 1 with the ConfigError when a stack file it reads for the plan is invalid", () => {
+  it("exits 1 with the ConfigError when a stack file it reads for the plan is invalid", async () => {
     const root = fs.mkdtempSync(path.join(tmp, "root-"));
     fs.mkdirSync(path.join(root, "stacks"));
     const dev = fs.readFileSync(path.join(ROOT, "stacks/Pulumi.dev.yaml"), "utf8");
     fs.writeFileSync(path.join(root, "stacks/Pulumi.dev.yaml"), dev.replace('chat-sessions/early-session-creation: "100"', 'chat-sessions/early-session-creation: "5O"'));
     const c = io(root);
-    c.io.root = root;
-    expect(main(["--app", "chat-sessions", "--check", "vercel.json"], c.io)).toBe(1);
+    expect(await main(["--app", "chat-sessions", "--check", "vercel.json"], c.io, { root })).toBe(1);
     expect(c.err).toEqual([expect.stringMatching(/^crons: stack "dev" has 1 config problem:\n {2}rollout-stack:phases\.chat-sessions\/early-session-creation: "5O" is not a phase/)]);
   });
 
