@@ -7,8 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { runEngine } from "../../infra/cli/engine";
+import { main } from "../../infra/cli/engine";
 import { cacheDir, ensureEngine, lockfileSdkVersion, PLUGIN_BIN_DIR, PLUGINS, WRAPPER_DIR, wrapperCliVersion } from "../../infra/engine/engine";
+import { captureIo } from "../support/io";
 
 const goMod = fs.readFileSync(path.join(WRAPPER_DIR, "go.mod"), "utf8");
 
@@ -33,11 +34,23 @@ describe("the engine's version", () => {
     expect(cacheDir("3.1.0", { XDG_CACHE_HOME: "/x" })).toBe("/x/rollout-stack/pulumi-3.1.0");
   });
 
-  it("npm run engine refuses an unknown argument with its usage", async () => {
-    const lines: string[] = [];
-    expect(await runEngine(["--fast"], (l) => lines.push(l))).toBe(2);
-    expect(lines.join("\n")).toContain('unknown argument "--fast"');
-    expect(lines.join("\n")).toContain("usage: npm run engine");
+  it.each([
+    [["--fast"], 'engine: unknown option "--fast"'],
+    [["build"], 'engine: unexpected argument "build"'],
+    [["--rebuild=yes"], "engine: --rebuild takes no value"],
+  ])("npm run engine refuses %j with exit 2 and a pointer to --help", async (argv, message) => {
+    const c = captureIo();
+    expect(await main(argv, c.io)).toBe(2);
+    expect(c.err).toEqual([message, "run `npm run engine -- --help` for usage"]);
+    expect(c.out).toEqual([]);
+  });
+
+  it("npm run engine --help prints its usage on stdout and exits 0, building nothing", async () => {
+    const c = captureIo();
+    expect(await main(["-h"], c.io)).toBe(0);
+    expect(c.err).toEqual([]);
+    expect(c.out.join("\n")).toMatch(/^usage: npm run engine \[-- --rebuild\]\n/);
+    expect(c.out.join("\n")).toContain("ROLLOUT_ENGINE_CACHE");
   });
 });
 
