@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "util";
 import { ConfigError } from "../config";
+import { moveEffectLines } from "../model";
 import {
   performMove,
   rolloutStatus,
@@ -19,7 +20,6 @@ import {
 import { GitError } from "../rollout/history";
 import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
-import { StackFileError } from "../rollout/stack-file";
 
 const USAGE = `usage: npm run rollout -- <command> [options]
 
@@ -137,7 +137,7 @@ function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boo
     for (const p of o.check.problems) out(`  - ${p}`);
   }
   out(o.written ? `${header}: wrote ${o.file}` : `${header}: allowed${opts.dryRun ? " (dry run: nothing written)" : ""}`);
-  for (const line of o.effectLines) out(line);
+  for (const line of moveEffectLines(o.before, o.after, o.app, o.feature)) out(line);
   if (o.committed) {
     out(`committed ${o.committed.slice(0, 7)}: ${o.commitMessage.split("\n")[0]}`);
     out("Open a pull request; CI runs `npm run rollout -- verify` before `pulumi up`.");
@@ -230,7 +230,8 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
       io.err(`rollout: ${e.message}\n${general ? `\n${USAGE}` : "(npm run rollout -- --help for usage)"}`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof MoveError || e instanceof GitError || e instanceof StackFileError || e instanceof LadderDeclarationError) {
+    // A stack file that cannot be read at all (StackFileError) is a ConfigError too.
+    if (e instanceof ConfigError || e instanceof MoveError || e instanceof GitError || e instanceof LadderDeclarationError) {
       io.err(`rollout: ${e.message}`);
       return 1;
     }

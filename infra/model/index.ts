@@ -17,6 +17,7 @@ import * as path from "path";
 import type { StackConfig } from "../config";
 import { databasesOf, planStackDatabase, type StackDatabasePlan } from "../supabase/declaration";
 import { readMigrationFiles } from "../supabase/migrations";
+import { describeAppEffect, diffPlans } from "./diff";
 import { planVercelApp, type EnvValue, type VercelAppPlan } from "../vercel/env-plan";
 
 export const MODEL_FORMAT = "rollout-stack.model/v1";
@@ -87,4 +88,13 @@ export function planStack(config: StackConfig, options: PlanStackOptions = {}): 
     return { app: app.name, database: app.database?.name, vercel: vercel && options.secretVersions ? withSecretVersions(vercel, options.secretVersions) : vercel };
   });
   return { format: MODEL_FORMAT, stack: config.stack, mode: config.mode, apps, databases };
+}
+
+/**
+ * The effect of a move on one app, as lines for people: the two stack configs' models, diffed. The
+ * plan report reads the same diff (`diffPlans`).
+ */
+export function moveEffectLines(before: StackConfig, after: StackConfig, app: string, feature?: string): string[] {
+  const next = planStack(after);
+  return describeAppEffect(diffPlans(planStack(before), next), next, app, feature);
 }

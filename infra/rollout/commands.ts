@@ -1,8 +1,9 @@
 /**
  * The `rollout` commands as functions: status, moves (advance, rollback, kill, set) and verify. The CLI
  * (`infra/cli/rollout.ts`) only parses arguments and prints; everything it decides is here, on top of
- * the pure modules (`moves`, `stack-file`, `effect`) and the two readers of the outside world (`history`
- * for git, `gates` for databases).
+ * the pure modules (`moves`, `../stack-file`) and the two readers of the outside world (`history` for
+ * git, `gates` for databases). What a move does to the deployed apps is not decided here: a move returns
+ * the config before and after, and the caller asks the stack model (`infra/model`), which knows Vercel.
  *
  * Commits: a move edits the stack file and prints the commit to make (message and trailers); with
  * `commit: true` it makes that commit itself, of the stack file only. The trailers are the record
@@ -16,8 +17,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { AppDecl, FeatureDecl } from "../apps/types";
-import { ConfigError, listStacks, parseStackConfig, rawEntriesFromYaml, type StackConfig } from "../config";
-import { describeEffect, moveEffect, type MoveEffect } from "./effect";
+import { ConfigError, parseStackConfig, type StackConfig } from "../config";
+import { isStackName, listStacks, rawEntriesFromYaml, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
 import { databaseUrlEnvName, databaseUrlFor, evaluateGates, type SqlGate } from "./gates";
 import {
   ackTrailer,
@@ -35,7 +36,6 @@ import {
 } from "./history";
 import { findRung, ladderOf, rungNames } from "./ladder";
 import { checkMove, classifyMove, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
-import { readPhases, setPhase } from "./stack-file";
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {
@@ -58,21 +58,19 @@ export interface Workspace {
 
 /** `stacks/Pulumi.<stack>.yaml`, relative to the root. */
 export function stackFileRel(stack: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
-  return `stacks/Pulumi.${stack}.yaml`;
+  if (!isStackName(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
+  return relativeStackFile(stack);
 }
 
 /** Reads and validates a stack file from the working tree. */
 export function loadStack(ws: Workspace, stack: string): { cfg: StackConfig; text: string; file: string; rel: string } {
   const rel = stackFileRel(stack);
   const file = path.join(ws.root, rel);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new ConfigError(stack, [{ key: rel, message: `no stack file; check --stack (stacks: ${listStacks(path.join(ws.root, "stacks")).join(", ") || "none"})` }]);
+  const stackFile = readStackFile(file, rel);
+  if (!stackFile) {
+    throw new ConfigError(stack, [{ key: rel, message: `no stack file; check --stack (stacks: ${listStacks(path.join(ws.root, STACKS_DIR)).join(", ") || "none"})` }]);
   }
-  return { cfg: parseStackConfig(stack, rawEntriesFromYaml(text)), text, file, rel };
+  return { cfg: parseStackConfig(stack, stackFileEntries(stackFile)), text: stackFile.text, file, rel };
 }
 
 
@@ -243,8 +241,11 @@ export interface MoveOutcome {
   to: string;
   kind: MoveKind;
   check: MoveCheck;
-  effect: MoveEffect;
-  effectLines: string[];
+  /** The app and feature moved, and the stack config before and after the move (for its effect: `moveEffectLines`). */
+  app: string;
+  feature: string;
+  before: StackConfig;
+  after: StackConfig;
   /** The move was refused (nothing written). */
   refused: boolean;
   /** Nothing to do (already there). */
@@ -288,7 +289,6 @@ export async function performMove(ws: Workspace, req: MoveRequest): Promise<Move
   const start = phaseStart(historyOf(ws, mainRef, rel), key, from);
   const results = await gateResults(ws, app, gates, acks, req.databaseUrl);
   const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: req.force ? req.reason : undefined });
-  const effect = moveEffect(cfg, app, feature, from, to);
   const message = commitMessageFor(req.stack, move.kind, key, from, to, req.reason, check, acks);
   const outcome: MoveOutcome = {
     key,
@@ -296,8 +296,10 @@ export async function performMove(ws: Workspace, req: MoveRequest): Promise<Move
     to,
     kind: move.kind,
     check,
-    effect,
-    effectLines: describeEffect(effect, cfg.mode),
+    app: app.name,
+    feature: feature.name,
+    before: cfg,
+    after: { ...cfg, phases: { ...cfg.phases, [key]: to } },
     refused: !check.allowed,
     noop: move.kind === "stay",
     written: false,
@@ -316,7 +318,7 @@ export async function performMove(ws: Workspace, req: MoveRequest): Promise<Move
     }
   }
   const updated = setPhase(text, key, to, rel);
-  const check2 = parseStackConfig(req.stack, rawEntriesFromYaml(updated));
+  const check2 = parseStackConfig(req.stack, rawEntriesFromYaml(updated, rel));
   if (check2.phases[key] !== to && cfg.mode === "cloud") throw new Error(`bug: ${rel} does not read back ${key}: ${to}`);
   fs.writeFileSync(file, updated);
   outcome.written = true;
@@ -419,7 +421,7 @@ export async function verifyStack(
   }
   let cfg: StackConfig;
   try {
-    cfg = parseStackConfig(options.stack, rawEntriesFromYaml(headText));
+    cfg = parseStackConfig(options.stack, rawEntriesFromYaml(headText, `${rel}@${headRef}`));
   } catch (e) {
     if (e instanceof ConfigError) {
       report.problems.push(e.message);
