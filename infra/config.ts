@@ -10,30 +10,16 @@
  * - tools (`rollout`, `plan`, `local`, tests): the stack YAML file itself, where a `secure:` value is a
  *   secret whose plaintext is not known (a placeholder).
  */
-import * as fs from "fs";
-import * as path from "path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { CATALOG, catalogByName } from "./apps";
 import type { AppDecl, EnvVarDecl } from "./apps/types";
+import { ConfigError, type ConfigProblem } from "./config-error";
 import { findRung, ladderOf, normalizeRungValue, rungNames } from "./rollout/ladder";
+import { isSecureValue, NAMESPACE, readStackFile, stackFileEntries, stackFilePath, type RawEntry } from "./stack-file";
 
-export const NAMESPACE = "rollout-stack";
-
-/** An operator mistake in a stack file: lists every problem, each with its key path and the fix. */
-export class ConfigError extends Error {
-  constructor(
-    /** Not `stack`: that is Error's own stack trace, which every error printer reads. */
-    readonly stackName: string,
-    readonly problems: { key: string; message: string }[],
-  ) {
-    super(
-      `stack "${stackName}" has ${problems.length} config problem${problems.length === 1 ? "" : "s"}:\n` +
-        problems.map((p) => `  ${p.key}: ${p.message}`).join("\n"),
-    );
-    this.name = "ConfigError";
-  }
-}
+// Re-exported: these lived here first, and the Pulumi program and many callers import them from here.
+export { ConfigError, NAMESPACE };
+export type { ConfigProblem, RawEntry };
 
 /**
  * A secret config value. Its plaintext is reachable only through `reveal()`; printing, string
@@ -102,12 +88,6 @@ export interface StackConfig {
   readonly secrets: Readonly<Record<string, SecretValue>>;
 }
 
-/** One raw config entry, whatever its source. */
-export interface RawEntry {
-  value: unknown;
-  secret: boolean;
-}
-
 export interface ParseOptions {
   /** Apps known to this repository. @default the built-in catalog */
   catalog?: readonly AppDecl[];
@@ -131,18 +111,51 @@ const schema = z.strictObject({
   imports: z
     .record(z.string(), z.strictObject({ project: z.string().optional(), env: z.record(z.string(), z.string()).default({}) }))
     .default({}),
-  cronSecretRotation: z.record(z.string(), z.union([z.number().int().min(0), z.string().regex(/^\d+$/)])).default({}),
+  // Range and integrality are checked after the schema, with a message that names the limit.
+  cronSecretRotation: z.record(z.string(), z.union([z.number(), z.string().regex(/^\d+$/)])).default({}),
   databases: z.record(z.string(), z.strictObject({ projectRef: z.string().regex(/^[a-z0-9]{20}$/).optional() })).default({}),
 });
 const STRUCTURAL_KEYS = new Set(Object.keys(schema.shape));
 
 const SECRET_KEY = /^([a-z0-9-]+)\.([A-Z][A-Z0-9_]*)(\.preview)?$/;
-const DATABASE_URL_KEY = /^([a-z0-9-]+)\.databaseUrl$/;
+/** Names that plain JavaScript objects treat specially: as keys they vanish or change the object. */
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+/** Unknown keys listed one by one; past this, counted (a hostile file can hold thousands). */
+export const MAX_LISTED_UNKNOWN_KEYS = 20;
 
-/** A stack file's encrypted value: `{ secure: <ciphertext> }`. */
-export function isSecureValue(value: unknown): value is { secure: unknown } {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+/** Edit distance (insertions, deletions, substitutions), for "did you mean" on namespaces. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
+
+/**
+ * A namespace that is probably ours mistyped (`rolout-stack`, `Rollout-Stack`): its keys would be
+ * ignored as a provider's. Provider namespaces (`vercel`, `supabase`, ...) are nowhere near.
+ */
+export function isNamespaceTypo(ns: string): boolean {
+  if (ns === NAMESPACE) return false;
+  return ns.toLowerCase() === NAMESPACE || (Math.abs(ns.length - NAMESPACE.length) <= 3 && editDistance(ns.toLowerCase(), NAMESPACE) <= 3);
+}
+
+/**
+ * True when `name` is a branch name git accepts (`git check-ref-format --branch` rules): no control
+ * characters, spaces or any of ~^:?*[\, no "..", "@{" or "//", no component starting with "." or
+ * ending with ".lock", not starting with "-" or ending with "/" or ".", not "@" or "HEAD".
+ */
+export function isValidBranchName(name: string): boolean {
+  if (!name || name === "@" || name === "HEAD" || name.startsWith("-")) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes("..") || name.includes("@{")) return false;
+  if (name.endsWith(".")) return false;
+  return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
+}
+const DATABASE_URL_KEY = /^([a-z0-9-]+)\.databaseUrl$/;
 
 function hasSecureLeaf(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
@@ -154,8 +167,27 @@ function hasSecureLeaf(value: unknown): boolean {
  * `ConfigError` listing every problem.
  */
 export function parseStackConfig(stack: string, raw: Readonly<Record<string, RawEntry>>, options: ParseOptions = {}): StackConfig {
-  const problems: { key: string; message: string }[] = [];
-  const problem = (key: string, message: string) => problems.push({ key, message });
+  const problems: ConfigProblem[] = [];
+  const problem = (key: string, message: string, code?: string) => problems.push(code ? { key, message, code } : { key, message });
+  let unknownKeys = 0;
+  const unknownKey = (key: string, message: string) => {
+    if (++unknownKeys <= MAX_LISTED_UNKNOWN_KEYS) problem(key, message, "unknown-key");
+  };
+  // Copies a structured value into ordinary objects without the reserved names, each reported: zod
+  // (and any plain object) would drop a `__proto__` key silently.
+  const withoutReservedKeys = (value: unknown, where: string, depth = 0): unknown => {
+    if (value === null || typeof value !== "object" || depth > 64) return value;
+    if (Array.isArray(value)) return value.map((v, i) => withoutReservedKeys(v, `${where}[${i}]`, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (RESERVED_KEYS.has(key)) {
+        problem(`${where}.${key}`, `"${key}" is a reserved name that a JavaScript object cannot hold as a key (it would vanish); remove the line or correct the key`, "reserved-key");
+        continue;
+      }
+      out[key] = withoutReservedKeys(v, `${where}.${key}`, depth + 1);
+    }
+    return out;
+  };
   const catalog = catalogByName(options.catalog ?? CATALOG);
   const k = (name: string) => `${NAMESPACE}:${name}`;
 
@@ -165,7 +197,21 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     const colon = fullKey.indexOf(":");
     const ns = colon < 0 ? NAMESPACE : fullKey.slice(0, colon);
     const name = colon < 0 ? fullKey : fullKey.slice(colon + 1);
-    if (ns !== NAMESPACE) continue; // provider keys (vercel:apiToken, supabase:accessToken, ...) are not ours
+    if (Object.prototype.hasOwnProperty.call(entry, "secure")) {
+      // Pulumi cannot decrypt an empty or non-string ciphertext: say so now, naming only its shape.
+      const c = entry.secure;
+      const shape = c === null || c === undefined ? "null" : Array.isArray(c) ? "a list" : typeof c === "object" ? "a map" : typeof c !== "string" ? `a ${typeof c}` : c.trim() === "" ? "empty" : undefined;
+      if (shape) {
+        problem(fullKey, `its secure: value is ${shape}, not a ciphertext; set the secret again with \`pulumi config set --secret ${name} <value> --stack ${stack}\``, "bad-secure-value");
+        continue;
+      }
+    }
+    if (ns !== NAMESPACE) {
+      if (isNamespaceTypo(ns)) {
+        problem(fullKey, `namespace "${ns}" is not "${NAMESPACE}" (a typo?): as written this key belongs to no one and is ignored; rename it to ${k(name)}`, "namespace-typo");
+      }
+      continue; // provider keys (vercel:apiToken, supabase:accessToken, ...) are not ours
+    }
     if (STRUCTURAL_KEYS.has(name)) {
       if (entry.secret || hasSecureLeaf(entry.value)) {
         problem(
@@ -176,11 +222,11 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
         );
         continue;
       }
-      structural[name] = entry.value;
+      structural[name] = withoutReservedKeys(entry.value, k(name));
     } else if (SECRET_KEY.test(name) || DATABASE_URL_KEY.test(name)) {
       secretEntries[name] = entry;
     } else {
-      problem(
+      unknownKey(
         k(name),
         `unknown key in the ${NAMESPACE} namespace (a typo?); known keys: ${[...STRUCTURAL_KEYS].join(", ")}, <app>.<ENV_KEY>[.preview] and <database>.databaseUrl secrets`,
       );
@@ -202,7 +248,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     for (const issue of result.error.issues) {
       const where = [k(name), ...issue.path.map(String)].join(".");
       if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) problem(`${where}.${key}`, "unknown key (a typo?)");
+        for (const key of issue.keys) unknownKey(`${where}.${key}`, "unknown key (a typo?)");
       } else {
         problem(where, issue.message);
       }
@@ -210,6 +256,13 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     checked[name] = (field as z.ZodType).safeParse(undefined).data ?? (name === "apps" ? [] : undefined);
   }
   const c = schema.parse(checked);
+  if (!isValidBranchName(c.productionBranch)) {
+    problem(
+      k("productionBranch"),
+      "is not a valid git branch name (git check-ref-format --branch: no spaces, control characters, .. or ~^:?*[\\, not starting with - or ., not ending with / . or .lock); set the branch pulumi up deploys from, e.g. main",
+      "bad-branch-name",
+    );
+  }
 
   // Apps: known to the catalog, listed once.
   const apps: AppDecl[] = [];
@@ -399,7 +452,17 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       problem(`${k("cronSecretRotation")}.${appName}`, `"${appName}" is not a managed app with a CRON_SECRET`);
       continue;
     }
-    cronSecretRotation[appName] = Number(value);
+    const n = Number(value);
+    // Past 2^53-1 a number silently rounds (…993 reads as …992), so the counter could not move.
+    if (!Number.isSafeInteger(n) || n < 0) {
+      problem(`${k("cronSecretRotation")}.${appName}`, `must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (2^53-1); bump it by one to rotate the secret`, "bad-rotation-counter");
+      continue;
+    }
+    cronSecretRotation[appName] = n;
+  }
+  if (unknownKeys > MAX_LISTED_UNKNOWN_KEYS) {
+    const more = unknownKeys - MAX_LISTED_UNKNOWN_KEYS;
+    problem(`${NAMESPACE}:…`, `… and ${more} more unknown key${more === 1 ? "" : "s"} (the first ${MAX_LISTED_UNKNOWN_KEYS} are listed above)`, "unknown-key");
   }
 
   if (problems.length) throw new ConfigError(stack, problems);
@@ -427,45 +490,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The stack file's path: `stacks/Pulumi.<stack>.yaml` under the project root. */
-export function stackFilePath(stack: string, root = path.resolve(__dirname, "..")): string {
-  return path.join(root, "stacks", `Pulumi.${stack}.yaml`);
-}
-
-/** Stack names with a file (`Pulumi.<stack>.yaml`) in a stack config directory, sorted. */
-export function listStacks(dir = path.join(path.resolve(__dirname, ".."), "stacks")): string[] {
-  let files: string[];
-  try {
-    files = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return files
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => !!s)
-    .sort();
-}
-
-/** Raw entries from a stack YAML file's `config:` block (`secure:` values become unknown secrets). */
-export function rawEntriesFromYaml(text: string): Record<string, RawEntry> {
-  const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
-  const out: Record<string, RawEntry> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    out[key] = isSecureValue(value) ? { value: undefined, secret: true } : { value, secret: false };
-  }
-  return out;
-}
-
-/** Reads and parses a stack file, as the CLIs and tests do (secrets are placeholders). */
+/** Reads and parses a stack file, as the CLIs and tests do (secrets are placeholders). Throws `ConfigError`. */
 export function loadStackConfigFile(stack: string, options: ParseOptions & { file?: string } = {}): StackConfig {
   const file = options.file ?? stackFilePath(stack);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new ConfigError(stack, [{ key: file, message: `no stack file; create it (pulumi stack init ${stack}) or check --stack` }]);
-  }
-  return parseStackConfig(stack, rawEntriesFromYaml(text), options);
+  const stackFile = readStackFile(file);
+  if (!stackFile) throw new ConfigError(stack, [{ key: file, message: `no stack file; create it (pulumi stack init ${stack}) or check --stack` }]);
+  return parseStackConfig(stack, stackFileEntries(stackFile), options);
 }
 
 /**

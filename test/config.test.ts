@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, decodeConfigValue, loadStackConfigFile, parseStackConfig, rawEntriesFromYaml, SecretValue, type RawEntry } from "../infra/config";
+import { ConfigError, decodeConfigValue, loadStackConfigFile, parseStackConfig, SecretValue, type RawEntry } from "../infra/config";
+import { rawEntriesFromYaml } from "../infra/stack-file";
 
 const STACKS = path.resolve(__dirname, "../stacks");
 

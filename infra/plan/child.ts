@@ -14,11 +14,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
 import type { FeatureDecl } from "../apps/types";
-import { environmentsOf, ProjectFileError, readProjectFile, stackFileRel } from "./project";
+import type { StackPlan } from "../model";
+import { environmentsOf, isSecureValue, parseStackFile } from "../stack-file";
+import { ProjectFileError, readProjectFile, stackFileRel } from "./project";
 import { FINGERPRINT_ENV, type ChildRequest, type ChildResult } from "./protocol";
-import { fakeSecret, isSecureValue, renderProgram, type ProgramConfig } from "./render";
+import { fakeSecret, renderProgram, type ProgramConfig } from "./render";
 import { fingerprint, SNAPSHOT_VERSION, snapshotOutputs, snapshotResource, type PlanSnapshot, type StackFileFacts } from "./snapshot";
 
 class SetupError extends Error {}
@@ -31,11 +32,12 @@ function normalizeRungs(value: unknown): Record<string, string> {
 }
 
 /** The config the program gets, and the facts the report reads, from the stack file text. */
-function configFromStackFile(text: string, rel: string, namespace: string, key: string): { config: ProgramConfig; facts: StackFileFacts } {
-  const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown>; environment?: unknown };
+function configFromStackFile(bytes: Buffer, rel: string, namespace: string, key: string): { config: ProgramConfig; facts: StackFileFacts } {
+  // Throws a StackFileError (reported as a config error) for a file that is not readable YAML.
+  const stackFile = parseStackFile(bytes, rel);
   const config: ProgramConfig = {};
   const secrets: Record<string, string> = {};
-  for (const [k, value] of Object.entries(doc.config ?? {})) {
+  for (const [k, value] of Object.entries(stackFile.config)) {
     if (isSecureValue(value)) {
       const fp = fingerprint(key, String(value.secure));
       secrets[k] = fp;
@@ -44,7 +46,7 @@ function configFromStackFile(text: string, rel: string, namespace: string, key: 
       config[k] = { value };
     }
   }
-  const raw = doc.config ?? {};
+  const raw = stackFile.config;
   const apps = raw[`${namespace}:apps`];
   return {
     config,
@@ -54,7 +56,7 @@ function configFromStackFile(text: string, rel: string, namespace: string, key: 
       phases: normalizeRungs(raw[`${namespace}:phases`]),
       previewPhases: normalizeRungs(raw[`${namespace}:previewPhases`]),
       secrets,
-      environments: environmentsOf(doc.environment),
+      environments: environmentsOf(stackFile.environment),
     },
   };
 }
@@ -81,6 +83,20 @@ function missingSecrets(root: string, stack: string, file: string, namespace: st
     .map(([k]) => `${namespace}:${k}`);
 }
 
+/**
+ * The tree's stack model (`planStack`) with each secret versioned by the fingerprint of its
+ * ciphertext, or null when the tree's code predates the model (the report then falls back to the
+ * render diff). Called after the render succeeded: the program plans the same model.
+ */
+function modelOf(root: string, stack: string, file: string, secrets: Record<string, string>, namespace: string): StackPlan | null {
+  const config = optionalTreeModule<{ loadStackConfigFile?: (stack: string, o: { file: string }) => unknown }>(root, "infra/config");
+  const model = optionalTreeModule<{ planStack?: (config: unknown, o: { root: string; secretVersions: Record<string, string> }) => StackPlan }>(root, "infra/model");
+  if (typeof config?.loadStackConfigFile !== "function" || typeof model?.planStack !== "function") return null;
+  const prefix = `${namespace}:`;
+  const secretVersions = Object.fromEntries(Object.entries(secrets).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return JSON.parse(JSON.stringify(model.planStack(config.loadStackConfigFile(stack, { file }), { root, secretVersions }))) as StackPlan;
+}
+
 function featuresOf(root: string, apps: readonly string[]): Record<string, FeatureDecl> | null {
   const mod = optionalTreeModule<{ CATALOG?: readonly { name: string; features: FeatureDecl[] }[] }>(root, "infra/apps");
   if (!Array.isArray(mod?.CATALOG)) return null;
@@ -92,12 +108,13 @@ function featuresOf(root: string, apps: readonly string[]): Record<string, Featu
   return out;
 }
 
+/** By name: the tree's own config module (another copy of the class) throws these too. */
 function isConfigError(e: unknown): e is Error {
-  return e instanceof Error && e.name === "ConfigError";
+  return e instanceof Error && (e.name === "ConfigError" || e.name === "StackFileError");
 }
 
 function emptySnapshot(stack: string, project: string): PlanSnapshot {
-  return { version: SNAPSHOT_VERSION, stack, project, stackFile: null, features: null, resources: [], outputs: {}, logs: [], placeholders: [] };
+  return { version: SNAPSHOT_VERSION, stack, project, stackFile: null, features: null, resources: [], outputs: {}, logs: [], placeholders: [], model: null };
 }
 
 /** Renders the request's stack; never throws (errors become a `ChildResult`). */
@@ -121,7 +138,7 @@ export async function renderForPlan(request: ChildRequest, key: string): Promise
     }
     if (mine !== theirs) throw new SetupError(`the tree at ${root} resolves its own @pulumi/pulumi (${theirs}); the plan needs the one in ${mine}`);
 
-    const { config, facts } = configFromStackFile(fs.readFileSync(file, "utf8"), rel, project.name, key);
+    const { config, facts } = configFromStackFile(fs.readFileSync(file), rel, project.name, key);
     let placeholders: string[] = [];
     try {
       placeholders = missingSecrets(root, request.stack, file, project.name).filter((k) => !(k in config));
@@ -150,6 +167,7 @@ export async function renderForPlan(request: ChildRequest, key: string): Promise
         outputs: snapshotOutputs(render.outputs, render.secretOutputs, key),
         logs: render.logs,
         placeholders: placeholders.sort(),
+        model: modelOf(root, request.stack, file, facts.secrets, project.name),
       },
     };
   } catch (e) {

@@ -5,7 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { listStacks as listStackFiles } from "../config";
+import { listStacks as listStackFiles, stackFileRel as relativeStackFile } from "../stack-file";
+
+// Stack files themselves are read in one place, `infra/stack-file.ts`; these keep the plan's imports.
+export { environmentsOf, stackFileEnvironments } from "../stack-file";
 
 export interface ProjectFile {
   name: string;
@@ -43,29 +46,10 @@ export function readProjectFile(root: string): ProjectFile | undefined {
 
 /** The stack file's path relative to the tree, with `/` separators: `stacks/Pulumi.prod.yaml`. */
 export function stackFileRel(project: ProjectFile, stack: string): string {
-  return path.posix.normalize(path.posix.join(project.stackConfigDir.split(path.sep).join("/"), `Pulumi.${stack}.yaml`));
+  return relativeStackFile(stack, project.stackConfigDir);
 }
 
 /** Stack names that have a file in the tree (for "did you mean" messages). */
 export function listStacks(root: string, project: ProjectFile): string[] {
   return listStackFiles(path.join(root, project.stackConfigDir));
-}
-
-/** ESC environments a stack file imports (`environment: [a, b]` or `environment: { imports: [...] }`). */
-export function environmentsOf(value: unknown): string[] {
-  const list = Array.isArray(value)
-    ? value
-    : value && typeof value === "object" && Array.isArray((value as { imports?: unknown }).imports)
-      ? (value as { imports: unknown[] }).imports
-      : [];
-  return list.filter((x): x is string => typeof x === "string");
-}
-
-/** The ESC environments of a stack file's text; none when it does not parse. */
-export function stackFileEnvironments(text: string): string[] {
-  try {
-    return environmentsOf((parseYaml(text) as { environment?: unknown } | null)?.environment);
-  } catch {
-    return [];
-  }
 }

@@ -5,7 +5,7 @@
  * warning) passes through a redactor that knows those values and the secret-looking variables of its
  * own environment, and replaces them with `[secret]`. Pure.
  */
-import { parse as parseYaml } from "yaml";
+import { parseStackFile, secureValues, StackFileError } from "../stack-file";
 
 /** Shorter strings are not redacted (they would hit ordinary words and numbers). */
 export const MIN_REDACTED_LENGTH = 6;
@@ -20,31 +20,23 @@ function strings(value: unknown, out: string[]): void {
   else if (value !== null && typeof value === "object") Object.values(value).forEach((v) => strings(v, out));
 }
 
-function secureValues(value: unknown, out: string[]): void {
-  if (Array.isArray(value)) value.forEach((v) => secureValues(v, out));
-  else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === "secure") strings(v, out);
-      else secureValues(v, out);
-    }
-  }
-}
-
 /**
  * Strings of a stack file that must never be printed: every `secure:` value, and the values of keys
  * that name a secret (`<ns>:<app>.<KEY>`, `<ns>:<db>.databaseUrl`, provider keys like `vercel:apiToken`).
- * Unparseable text yields nothing (the render reports the YAML error).
+ * A file with YAML errors is read leniently (whatever the parser recovered), since a broken file can
+ * still hold secrets; one past the size, alias or nesting limits yields nothing (the plan reports it).
  */
 export function secretsInStackFile(text: string): string[] {
-  let doc: { config?: Record<string, unknown> } | null;
+  let stackFile;
   try {
-    doc = parseYaml(text) as typeof doc;
-  } catch {
-    return [];
+    stackFile = parseStackFile(text, "stack file", { lenient: true });
+  } catch (e) {
+    if (e instanceof StackFileError) return [];
+    throw e;
   }
   const out: string[] = [];
-  secureValues(doc, out);
-  for (const [key, value] of Object.entries(doc?.config ?? {})) {
+  for (const s of secureValues(stackFile)) strings(s.ciphertext, out);
+  for (const [key, value] of Object.entries(stackFile.config)) {
     const name = key.includes(":") ? key.slice(key.indexOf(":") + 1) : key;
     if (SECRET_CONFIG_KEY.test(name) || SECRET_NAME.test(name)) strings(value, out);
   }

@@ -17,11 +17,9 @@
  * No vitest import here: the `plan` command runs this harness under plain ts-node.
  */
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
-import { isSecureValue } from "../config";
+import { isSecureValue, readStackFile, stackFilePath } from "../stack-file";
 
 export { isSecureValue };
 
@@ -172,10 +170,11 @@ export function fakeSecret(key: string): string {
  * @param requiredSecrets full keys (`rollout-stack:<app>.<KEY>`) to add when missing, e.g. the
  *   secrets `loadStackConfigFile(stack).secrets` lists as not known.
  */
-export function stackFileConfig(stack: string, requiredSecrets: readonly string[] = [], file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`)): ProgramConfig {
-  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+export function stackFileConfig(stack: string, requiredSecrets: readonly string[] = [], file = stackFilePath(stack, ROOT)): ProgramConfig {
+  const stackFile = readStackFile(file);
+  if (!stackFile) throw new Error(`${file}: no such stack file`);
   const config: ProgramConfig = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
+  for (const [key, value] of Object.entries(stackFile.config)) {
     config[key] = isSecureValue(value) ? { value: fakeSecret(key), secret: true } : { value };
   }
   for (const key of requiredSecrets) {

@@ -16,7 +16,7 @@
  * run `git` (no shell) in a given directory.
  */
 import { spawnSync } from "child_process";
-import { readPhases } from "./stack-file";
+import { readPhases } from "../stack-file";
 
 /** git failed (not a repository, unknown ref): the message says which command and why. */
 export class GitError extends Error {

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadStackConfigFile } from "../../infra/config";
-import { setPhase } from "../../infra/rollout/stack-file";
+import { setPhase } from "../../infra/stack-file";
 import { CLI, PROJECT, planRepo, REGISTER, type PlanRepo, type PlanRun } from "../plan/fixture";
 
 const PROD = "stacks/Pulumi.prod.yaml";
@@ -370,13 +370,24 @@ describe("failures and usage", () => {
   it.each([
     [[], "--stack is required"],
     [["--stack", "prod", "--format", "xml"], "--format xml: use md or json"],
-    [["--stack", "prod", "--bogus"], "Unknown option '--bogus'"],
+    [["--stack", "prod", "--bogus"], 'unknown option "--bogus"'],
+    [["--stack"], "--stack needs a value"],
+    [["--stack", "prod", "extra"], 'unexpected argument "extra"'],
     [["--stack", "prod", "--base", "no-such-ref"], "--base no-such-ref does not name a commit here"],
     [["--stack", "prod", "--base", ""], "--base needs a git ref"],
   ])("usage %j: exit 2", (args, message) => {
     const run = repo.plan(args);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^plan: /);
     expect(run.stderr).toContain(message);
+    expect(run.stderr).toMatch(/\nrun `npm run plan -- --help` for usage\n$/);
+  });
+
+  it.each([[["--help"]], [["--stack", "prod", "-h"]]])("%j: the usage on stdout, exit 0, nothing rendered", (args) => {
+    const run = repo.plan(args);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/^usage: npm run plan -- --stack S \[--base GITREF\] \[--format md\|json\]\n/);
   });
 });
