@@ -16,6 +16,7 @@ import { CATALOG } from "../apps";
 import type { FeatureDecl } from "../apps/types";
 import { ConfigError } from "../config";
 import { fileAt, isGitRepo } from "../rollout/history";
+import { readStackFile, StackFileError } from "../stack-file";
 import { renderMarkdown } from "./markdown";
 import { listStacks, readProjectFile, stackFileEnvironments, stackFileRel } from "./project";
 import { redactor, secretsInEnvironment, secretsInStackFile, type Redactor } from "./redact";
@@ -134,6 +135,14 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
       ? Promise.resolve(null)
       : withBaseTree(root, options.base, async (tree) => {
           const info: BaseInfo = { ref: options.base!, commit: tree.commit, stackFile: false };
+          // A base stack file that is not readable YAML fails the plan: shown as "everything added" it
+          // would pass review unnoticed. (Read by this module, whose errors quote no line of the file.)
+          try {
+            readStackFile(path.join(tree.root, rel), `${rel}@${options.base}`);
+          } catch (e) {
+            if (!(e instanceof StackFileError)) throw e;
+            throw new RenderError("config", `the base ${options.base} has a stack file that cannot be read, so there is nothing to compare with; fix it there or pick another --base:\n${e.message}`);
+          }
           try {
             const snapshot = await render(tree.root);
             info.stackFile = snapshot.stackFile !== null;
