@@ -6,14 +6,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { ConfigError } from "../config";
 import { BaseRefError, formatReport, planRedactor, PlanUsageError, RenderError, runPlan } from "../plan";
 import { stopActiveRenders } from "../plan/run";
 import { removeActiveWorktrees } from "../plan/worktree";
 import { GitError } from "../rollout/history";
+import { command, runAsScript, UsageError, type OptionValues } from "./args";
 
-const USAGE = `usage: npm run plan -- --stack S [--base GITREF] [--format md|json]
+export const USAGE = `usage: npm run plan -- --stack S [--base GITREF] [--format md|json]
 
 Renders the stack offline (the program under Pulumi mocks; secrets and ESC values are placeholders)
 and reports in words what it does: phases moved, env values per target, the production redeploy and
@@ -28,88 +28,64 @@ options:
   --json-file PATH  also write the JSON report to PATH (both formats from one render)
   --cwd DIR         the project root (default: the current directory)
   --timeout SEC     per render (default 300)
+  -h, --help        this text
 
 exit codes: 0 ok, 1 failure (the reason is printed), 2 usage`;
 
-class UsageError extends Error {}
+const OPTIONS = {
+  stack: { type: "string" },
+  base: { type: "string" },
+  format: { type: "string" },
+  cwd: { type: "string" },
+  "json-file": { type: "string" },
+  timeout: { type: "string" },
+} as const;
 
-function parse(argv: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string" },
-        base: { type: "string" },
-        format: { type: "string" },
-        cwd: { type: "string" },
-        "json-file": { type: "string" },
-        timeout: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return { help: true as const };
+function planArgs(values: OptionValues<typeof OPTIONS>) {
   if (!values.stack) throw new UsageError("--stack is required");
   const format = values.format ?? "md";
   if (format !== "md" && format !== "json") throw new UsageError(`--format ${format}: use md or json`);
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UsageError(`--timeout ${values.timeout}: a number of seconds`);
   if (values.base !== undefined && values.base.trim() === "") throw new UsageError("--base needs a git ref (empty: is BASE_SHA set?)");
-  return { help: false as const, stack: values.stack, base: values.base, format: format as "md" | "json", jsonFile: values["json-file"], cwd: values.cwd, timeoutMs: timeout && timeout * 1000 };
+  return { stack: values.stack, base: values.base, format: format as "md" | "json", jsonFile: values["json-file"], cwd: values.cwd, timeoutMs: timeout && timeout * 1000 };
 }
 
-async function main(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    process.stderr.write(`plan: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+/** Runs the command; returns the exit code. The report is the only thing written to `io.out`. */
+export const main = command({ name: "plan", usage: USAGE, options: OPTIONS }, async ({ values }, io) => {
+  const args = planArgs(values);
   // Ctrl-C or a cancelled CI job: remove the base worktree before going.
   const onSignal = (signal: NodeJS.Signals) => {
     stopActiveRenders();
     removeActiveWorktrees();
-    process.stderr.write(`plan: interrupted (${signal})\n`);
+    io.err(`plan: interrupted (${signal})`);
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const options = { root: path.resolve(args.cwd ?? process.cwd()), stack: args.stack, base: args.base, timeoutMs: args.timeoutMs };
+  const options = { root: path.resolve(io.cwd, args.cwd ?? "."), stack: args.stack, base: args.base, timeoutMs: args.timeoutMs };
   // Built first, so that errors are redacted too.
   const redact = planRedactor(options);
   try {
     const outcome = await runPlan({ ...options, redact });
-    if (args.jsonFile) fs.writeFileSync(args.jsonFile, formatReport(outcome, "json"));
-    process.stdout.write(formatReport(outcome, args.format));
+    if (args.jsonFile) fs.writeFileSync(path.resolve(io.cwd, args.jsonFile), formatReport(outcome, "json"));
+    // The report ends with a newline; `out` adds one per line.
+    io.out(formatReport(outcome, args.format).replace(/\n$/, ""));
     return 0;
   } catch (e) {
-    if (e instanceof PlanUsageError || e instanceof BaseRefError) {
-      process.stderr.write(`plan: ${redact(e.message)}\n`);
-      return 2;
-    }
+    // The plan module's own usage errors (a bad stack name, a base that is not a commit) exit 2 like ours.
+    if (e instanceof PlanUsageError || e instanceof BaseRefError) throw new UsageError(redact(e.message));
     if (e instanceof ConfigError || e instanceof RenderError || e instanceof GitError) {
-      process.stderr.write(`plan: ${redact(e.message)}\n`);
+      io.err(`plan: ${redact(e.message)}`);
       return 1;
     }
     // A bug: show the stack, still redacted.
-    process.stderr.write(`plan: unexpected error: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+    io.err(`plan: unexpected error (a bug): ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
     return 1;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
 });
+
+if (require.main === module) runAsScript("plan", main);
