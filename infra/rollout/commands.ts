@@ -19,7 +19,8 @@ import * as path from "path";
 import type { AppDecl, FeatureDecl } from "../apps/types";
 import { ConfigError, parseStackConfig, type StackConfig } from "../config";
 import { isStackName, listStacks, rawEntriesFromYaml, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
-import { databaseUrlEnvName, databaseUrlFor, evaluateGates, type SqlGate } from "./gates";
+import { UsageError } from "../errors";
+import { databaseUrlEnvName, databaseUrlFor, evaluateGates, GATES_DATABASE_URL_PREFIX, type SqlGate } from "./gates";
 import {
   ackTrailer,
   commitMessages,
@@ -37,13 +38,8 @@ import {
 import { findRung, ladderOf, rungNames } from "./ladder";
 import { checkMove, classifyMove, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
 
-/** A mistake in how the command was called (exit code 2). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+// The CLIs' one usage error (exit code 2), re-exported for callers of these commands.
+export { UsageError };
 
 /** Where and when the commands run. */
 export interface Workspace {
@@ -54,6 +50,8 @@ export interface Workspace {
   now: Date;
   /** Runs sql gates (injectable for tests). @default runSqlGates */
   runSql?: (url: string, gates: readonly SqlGate[]) => Promise<GateResult[]>;
+  /** Receives notices, e.g. a database URL read from a deprecated variable (it may repeat them). */
+  notice?: (line: string) => void;
 }
 
 /** `stacks/Pulumi.<stack>.yaml`, relative to the root. */
@@ -130,7 +128,7 @@ async function gateResults(
   const db = app.database?.name;
   return evaluateGates(gates, {
     acks,
-    databaseUrl: db ? databaseUrlFor(db, databaseUrl, ws.env) : undefined,
+    databaseUrl: db ? databaseUrlFor(db, databaseUrl, ws.env, ws.notice) : undefined,
     databaseUrlEnv: db ? databaseUrlEnvName(db) : undefined,
     run: ws.runSql,
   });
@@ -176,7 +174,7 @@ export async function rolloutStatus(
     ? options.features.map((f) => resolveFeature(cfg, f))
     : featuresOf(cfg);
   if (options.databaseUrl && new Set(selected.map((s) => s.app.database?.name)).size > 1) {
-    throw new UsageError("--database-url applies to one database: name features of one app, or set ROLLOUT_DATABASE_URL_<DATABASE> for each");
+    throw new UsageError(`--database-url applies to one database: name features of one app, or set ${GATES_DATABASE_URL_PREFIX}<DATABASE> for each`);
   }
   const rows: StatusRow[] = [];
   for (const { app, feature, key } of selected) {

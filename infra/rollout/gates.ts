@@ -6,23 +6,52 @@
  *
  * Where the database URL comes from (never from the stack file, whose `<db>.databaseUrl` is encrypted):
  * `--database-url` on the command line, else the environment variable
- * `ROLLOUT_DATABASE_URL_<DATABASE>` (the database name upper-cased, other characters as `_`, e.g.
- * `ROLLOUT_DATABASE_URL_CHAT_SESSIONS`). Use a role that can only read. The URL never appears in
- * output or errors.
+ * `ROLLOUT_GATES_DATABASE_URL_<DATABASE>` (the database name upper-cased, other characters as `_`,
+ * e.g. `ROLLOUT_GATES_DATABASE_URL_CHAT_SESSIONS`), else its old name `ROLLOUT_DATABASE_URL_<DATABASE>`
+ * (read until the next release, with a notice). Use a role that can only read: the name says which
+ * URL it is, as opposed to the migration owner's (`ROLLOUT_MIGRATIONS_DATABASE_URL`, `npm run db`).
+ * The URL never appears in output or errors.
  */
 import type { GateDecl } from "../apps/types";
 import { judgeAttestGate, judgeSqlGate, type GateResult } from "./moves";
 
 export type SqlGate = Extract<GateDecl, { kind: "sql" }>;
 
-/** `chat-sessions` → `ROLLOUT_DATABASE_URL_CHAT_SESSIONS`. */
+/** The prefix of the gates' read-only URL variables; the database name follows. */
+export const GATES_DATABASE_URL_PREFIX = "ROLLOUT_GATES_DATABASE_URL_";
+/** The prefix's old name, still read for one release. */
+export const DEPRECATED_GATES_DATABASE_URL_PREFIX = "ROLLOUT_DATABASE_URL_";
+
+const envSuffix = (database: string) => database.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+
+/** `chat-sessions` → `ROLLOUT_GATES_DATABASE_URL_CHAT_SESSIONS`. */
 export function databaseUrlEnvName(database: string): string {
-  return `ROLLOUT_DATABASE_URL_${database.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return `${GATES_DATABASE_URL_PREFIX}${envSuffix(database)}`;
 }
 
-/** The URL for a database: the explicit one, else its environment variable, else undefined. */
-export function databaseUrlFor(database: string, explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  return explicit || env[databaseUrlEnvName(database)] || undefined;
+/** `chat-sessions` → `ROLLOUT_DATABASE_URL_CHAT_SESSIONS`: the old name, read as a fallback. */
+export function deprecatedDatabaseUrlEnvName(database: string): string {
+  return `${DEPRECATED_GATES_DATABASE_URL_PREFIX}${envSuffix(database)}`;
+}
+
+/**
+ * The URL for a database: the explicit one, else its environment variable, else the variable's old
+ * name (then `onDeprecated` gets a one-line notice naming both variables, never the value), else
+ * undefined.
+ */
+export function databaseUrlFor(
+  database: string,
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  onDeprecated?: (notice: string) => void,
+): string | undefined {
+  if (explicit) return explicit;
+  const name = databaseUrlEnvName(database);
+  if (env[name]) return env[name];
+  const old = deprecatedDatabaseUrlEnvName(database);
+  if (!env[old]) return undefined;
+  onDeprecated?.(`${old} is deprecated; rename it to ${name} (the old name is read until the next release)`);
+  return env[old];
 }
 
 /** Options of `runSqlGates`. */
@@ -114,7 +143,7 @@ export async function evaluateGates(gates: readonly GateDecl[], inputs: GateInpu
         kind: "sql",
         status: "unchecked",
         value: null,
-        detail: `no database URL (pass --database-url or set ${inputs.databaseUrlEnv ?? "ROLLOUT_DATABASE_URL_<DATABASE>"}); ${g.description}`,
+        detail: `no database URL (pass --database-url or set ${inputs.databaseUrlEnv ?? `${GATES_DATABASE_URL_PREFIX}<DATABASE>`}); ${g.description}`,
       }
     );
   });
