@@ -6,7 +6,7 @@
  * Changes come first (phases, env, redeploy, crons, database, secrets); the full resource list is
  * folded. Whole declarations (a new app, a render without `--base`) are folded too.
  */
-import type { DatabaseChange, EnvChange, ItemChange, PlanReport, ResourceUpdate, VercelAppChange } from "./report";
+import type { DatabaseChange, ItemChange, PlanReport, ResourceUpdate, ValueChange, VercelAppChange } from "./report";
 
 /** `<!-- rollout-stack:plan stack=<name> -->` on the second line of every markdown plan. */
 export function planMarker(stack: string): string {
@@ -33,7 +33,7 @@ function folded(summary: string, body: string): string {
   return `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 }
 
-function envTable(env: EnvChange[]): string {
+function envTable(env: ValueChange[]): string {
   const rows = env.map((e) => {
     const before = e.secret ? (e.change === "added" ? "—" : "(secret)") : e.before === undefined ? "—" : code(e.before);
     const after = e.secret ? (e.change === "removed" ? "—" : e.change === "added" ? "(secret) set" : "(secret) changed") : e.after === undefined ? "(removed)" : code(e.after);

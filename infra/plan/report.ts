@@ -1,21 +1,29 @@
 /**
- * The plan report: what a stack's change does, in words a reviewer reads, from two snapshots (the base
- * commit's render and the working tree's). Pure: no Pulumi, no git, no file system.
+ * The plan report: what a stack's change does, in words a reviewer reads. Pure: no Pulumi, no git, no
+ * file system.
  *
- * The report is built generically over the rendered resources, by type token, so new resources show up
- * without changes here: env values per target and the production redeploy come from the Vercel env
- * vars and deployment; migrations, schemas, buckets and policies from the Supabase dynamic resources
- * (grouped by database); everything else is listed as added, removed, replaced or updated. Phase moves
- * come from the stack files, described with the tree's own ladders.
+ * Two sources, each for what it knows best:
+ * - the stack models of base and head (`planStack`, carried in each snapshot), compared by
+ *   `diffPlans`, the same diff `rollout` prints a move's effect with: env values per target, the
+ *   production redeploy, crons, migrations, schemas, buckets, policies, checks;
+ * - the renders, compared generically: every custom resource added, removed, replaced or updated,
+ *   with the options that changed. Whether an input change replaces a resource is read from the rules
+ *   that live beside each resource's handler (`REPLACE_RULES`).
+ * A base commit whose code predates the model has no model: the report then shows the render diff
+ * only, and says so. Phase moves come from the stack files, described with the tree's own ladders.
  *
  * JSON shape: `PlanReport` below (`format: "rollout-stack.plan/v1"`). No value in it is secret: secret
- * inputs arrive masked (`snapshot.ts`) and are reported as "changed" only.
+ * inputs arrive masked (`snapshot.ts`) and the model holds no secret; secrets are reported as "changed".
  */
-import { TARGETS, type CronDecl, type FeatureDecl, type Target } from "../apps/types";
+import type { FeatureDecl } from "../apps/types";
+import { diffPlans, type AppChange, type DatabaseChange, type ItemChange, type PlanDiff } from "../model/diff";
 import { findRung, ladderOf, type Rung } from "../rollout/ladder";
 import { classifyMove, type MoveKind } from "../rollout/moves";
-import { META_ENV_PREFIX, redeployReason } from "../vercel/env-plan";
-import { isMasked, type PlanSnapshot, type SnapshotResource } from "./snapshot";
+import { REPLACE_RULES as SUPABASE_REPLACE_RULES } from "../supabase/resources/types";
+import { ANY_INPUT, INERT_INPUTS, REPLACE_RULES as VERCEL_REPLACE_RULES } from "../vercel/resource-types";
+import type { PlanSnapshot, SnapshotResource } from "./snapshot";
+
+export type { AppChange, CronChanges, DatabaseChange, ItemChange, MigrationRef, ValueChange } from "../model/diff";
 
 export const REPORT_FORMAT = "rollout-stack.plan/v1";
 
@@ -45,70 +53,9 @@ export interface PhaseChange {
   text: string;
 }
 
-export interface EnvChange {
-  target: string;
-  key: string;
-  change: Change;
-  /** Absent for secrets and for the side that does not exist. */
-  before?: string;
-  after?: string;
-  secret: boolean;
-}
-
-export interface CronChanges {
-  enabledBefore: boolean | null;
-  enabledAfter: boolean | null;
-  /** The crons the head declares. */
-  jobs: CronDecl[];
-  added: CronDecl[];
-  removed: CronDecl[];
-  /** Same path, new schedule. */
-  rescheduled: { path: string; from: string; to: string }[];
-}
-
-export interface VercelAppChange {
-  app: string;
-  project: string;
-  change: Change;
-  env: EnvChange[];
-  redeploy: {
-    redeploy: boolean;
-    /** One line: why (or why not) a new production deployment is built. */
-    reason: string;
-    /** Production keys whose value changed. */
-    keys: string[];
-  } | null;
-  crons: CronChanges | null;
-}
-
-export interface MigrationRef {
-  version: string;
-  name: string;
-  /** Project-relative file, e.g. `migrations/health-companion/20251105000000_multi_thread_chat.sql`. */
-  file: string;
-}
-
-export interface ItemChange {
-  /** The resource kind: `Schema`, `Bucket`, `RlsPolicy`, `Checks`, ... */
-  kind: string;
-  name: string;
-  change: Change | "replaced";
-  /** Changed inputs, e.g. `public: false → true`. */
-  details: string[];
-  /** What the change means, in words (e.g. "kept in the database (retainOnDelete)"). */
-  note?: string;
-  /** A policy's `create policy` statement (after the change). */
-  statement?: string;
-}
-
-export interface DatabaseChange {
-  database: string;
-  change: Change;
-  migrations: { run: MigrationRef[]; edited: MigrationRef[]; removed: MigrationRef[] };
-  schemas: ItemChange[];
-  buckets: ItemChange[];
-  policies: ItemChange[];
-  other: ItemChange[];
+/** One app's Vercel changes: the model diff's `AppChange`, its values under `env` (every value is an env var today). */
+export interface VercelAppChange extends Omit<AppChange, "values"> {
+  env: AppChange["values"];
 }
 
 export interface ResourceRef {
@@ -128,6 +75,11 @@ export interface ResourceUpdate extends ResourceRef {
 
 export interface PlanReport {
   format: typeof REPORT_FORMAT;
+  /**
+   * `model`: app and database changes come from the two stack models; `render`: the base predates the
+   * model, so only the generic resource changes are known.
+   */
+  diff: "model" | "render";
   stack: string;
   /** Null without `--base`: the report lists what the stack declares, all of it "added". */
   base: BaseInfo | null;
@@ -162,39 +114,8 @@ export interface PlanReport {
   notes: string[];
 }
 
-export const TYPES = {
-  app: "rollout-stack:vercel:App",
-  project: "vercel:index/project:Project",
-  env: "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
-  deployment: "vercel:index/deployment:Deployment",
-  crons: "vercel:index/projectCrons:ProjectCrons",
-  password: "random:index/randomPassword:RandomPassword",
-  database: "rollout-stack:supabase:Database",
-} as const;
-
-/** Dynamic resources of the database side: `pulumi-nodejs:dynamic/supabase:<Kind>`. */
-export const SUPABASE_PREFIX = "pulumi-nodejs:dynamic/supabase:";
-
-const ALL = "*";
-/**
- * Inputs whose change replaces the resource (the Vercel provider's RequiresReplace schema; the random provider replaces
- * on any input; our dynamic handlers' `diff`). Unlisted types update in place.
- */
-const REPLACES_ON: Record<string, readonly string[]> = {
-  [TYPES.project]: ["teamId"],
-  [TYPES.env]: ["projectId", "key", "sensitive", "customEnvironmentIds", "teamId"],
-  [TYPES.deployment]: [ALL],
-  [TYPES.crons]: ["projectId", "teamId"],
-  [TYPES.password]: [ALL],
-  [`${SUPABASE_PREFIX}Migrations`]: ["database"],
-  [`${SUPABASE_PREFIX}Schema`]: ["database", "name"],
-  [`${SUPABASE_PREFIX}Bucket`]: ["database", "bucketId", "id"],
-  [`${SUPABASE_PREFIX}RlsPolicy`]: ["database", "schema", "table", "name"],
-  [`${SUPABASE_PREFIX}ManagedSql`]: ["database", "name", "schema"],
-  [`${SUPABASE_PREFIX}DataApiExposure`]: ["projectRef"],
-};
-/** Inputs whose change does nothing on the provider (Deployment: `deleteOnDestroy` is copied on update). */
-const NEVER_REPLACES: Record<string, readonly string[]> = { [TYPES.deployment]: ["deleteOnDestroy"] };
+/** Type token → inputs whose change replaces the resource, from beside each resource's handler. */
+const REPLACE_RULES: Readonly<Record<string, readonly string[]>> = { ...VERCEL_REPLACE_RULES, ...SUPABASE_REPLACE_RULES };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -211,10 +132,11 @@ function changedOptions(a: SnapshotResource, b: SnapshotResource): string[] {
   return (Object.keys(b.options) as (keyof SnapshotResource["options"])[]).filter((k) => !same(a.options[k], b.options[k])).sort();
 }
 
-function replaceBecause(r: SnapshotResource, inputs: readonly string[]): string[] {
-  const rules = [...(REPLACES_ON[r.type] ?? []), ...r.options.replaceOnChanges];
-  const never = NEVER_REPLACES[r.type] ?? [];
-  return inputs.filter((k) => !never.includes(k) && (rules.includes(ALL) || rules.includes(k)));
+/** The changed inputs that make the provider replace `r` (its type's rules and its `replaceOnChanges`). */
+export function replaceBecause(r: Pick<SnapshotResource, "type" | "options">, inputs: readonly string[]): string[] {
+  const rules = [...(REPLACE_RULES[r.type] ?? []), ...r.options.replaceOnChanges];
+  const inert = INERT_INPUTS[r.type] ?? [];
+  return inputs.filter((k) => !inert.includes(k) && (rules.includes(ANY_INPUT) || rules.includes(k)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,254 +213,6 @@ function phaseChanges(base: PlanSnapshot | null, head: PlanSnapshot, fallback: R
 }
 
 // ---------------------------------------------------------------------------------------------
-// Vercel
-
-interface AppView {
-  app: string;
-  project: string;
-  /** `<target>\0<KEY>` → value (string) or masked. */
-  env: Map<string, { value: unknown; secret: boolean }>;
-  deployment?: SnapshotResource;
-  crons?: { enabled: boolean; jobs: CronDecl[] };
-}
-
-function appViews(s: PlanSnapshot | null): Map<string, AppView> {
-  const views = new Map<string, AppView>();
-  if (!s) return views;
-  const resources = byUrn(s);
-  const view = (parent: string): AppView | undefined => {
-    const p = resources.get(parent);
-    if (!p || p.type !== TYPES.app) return undefined;
-    let v = views.get(p.name);
-    if (!v) {
-      v = { app: p.name, project: p.name, env: new Map() };
-      views.set(p.name, v);
-    }
-    return v;
-  };
-  for (const r of s.resources) {
-    if (r.type === TYPES.app) view(r.urn);
-    const v = view(r.parent);
-    if (!v) continue;
-    if (r.type === TYPES.project && typeof r.inputs.name === "string") v.project = r.inputs.name;
-    if (r.type === TYPES.deployment) v.deployment = r;
-    if (r.type === TYPES.env) {
-      const targets = Array.isArray(r.inputs.targets) ? (r.inputs.targets as string[]) : [];
-      for (const t of targets) v.env.set(`${t}\0${String(r.inputs.key)}`, { value: r.inputs.value, secret: isMasked(r.inputs.value) });
-    }
-  }
-  const summaries = s.outputs.vercel;
-  if (summaries && typeof summaries === "object" && !isMasked(summaries)) {
-    for (const [app, summary] of Object.entries(summaries as Record<string, { crons?: { enabled?: boolean; jobs?: CronDecl[] } }>)) {
-      const v = views.get(app);
-      if (v && summary?.crons) v.crons = { enabled: summary.crons.enabled === true, jobs: [...(summary.crons.jobs ?? [])] };
-    }
-  }
-  return views;
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function envChanges(before: AppView | undefined, after: AppView | undefined): EnvChange[] {
-  const a = before?.env ?? new Map();
-  const b = after?.env ?? new Map();
-  const out: EnvChange[] = [];
-  for (const id of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(id);
-    const y = b.get(id);
-    if (x && y && same(x.value, y.value)) continue;
-    const [target, key] = id.split("\0");
-    const secret = (x?.secret ?? false) || (y?.secret ?? false);
-    const change: Change = !x ? "added" : !y ? "removed" : "changed";
-    const c: EnvChange = { target, key, change, secret };
-    if (!secret && x) c.before = show(x.value);
-    if (!secret && y) c.after = show(y.value);
-    out.push(c);
-  }
-  return out.sort((p, q) => TARGETS.indexOf(p.target as Target) - TARGETS.indexOf(q.target as Target) || p.key.localeCompare(q.key));
-}
-
-function metaOf(r: SnapshotResource | undefined): Record<string, string> | undefined {
-  const meta = r?.inputs.meta;
-  return meta && typeof meta === "object" && !isMasked(meta) ? (meta as Record<string, string>) : undefined;
-}
-
-function redeployOf(before: AppView | undefined, after: AppView | undefined): VercelAppChange["redeploy"] {
-  const a = before?.deployment;
-  const b = after?.deployment;
-  if (!a && !b) return null;
-  if (!b) {
-    const kept = a!.inputs.deleteOnDestroy === false;
-    return { redeploy: false, reason: `the production deployment is no longer managed${kept ? " (kept on Vercel: deleteOnDestroy is false)" : " (deleted)"}`, keys: [] };
-  }
-  // Env hashes are not printed: they cover secret digests, which differ from run to run here.
-  const afterMeta = metaOf(b);
-  if (!a) {
-    const keys = afterMeta ? Object.keys(afterMeta).filter((k) => k.startsWith(META_ENV_PREFIX)).length : 0;
-    return { redeploy: true, reason: `first production deployment${keys ? ` (${keys} production env keys)` : ""}`, keys: [] };
-  }
-  const inputs = replaceBecause(b, changedInputs(a, b));
-  if (inputs.length === 0) return { redeploy: false, reason: "production env unchanged: no new deployment", keys: [] };
-  const parts: string[] = [];
-  let keys: string[] = [];
-  const beforeMeta = metaOf(a);
-  if (inputs.includes("meta") && beforeMeta && afterMeta) {
-    const r = redeployReason(beforeMeta, afterMeta);
-    keys = r.changed.map((c) => c.key);
-    parts.push(keys.length ? r.text : "production env changed");
-  } else if (inputs.includes("meta")) {
-    parts.push("production env changed");
-  }
-  for (const k of inputs.filter((k) => k !== "meta")) {
-    parts.push(isMasked(a.inputs[k]) || isMasked(b.inputs[k]) ? `${k} changed` : `${k} ${show(a.inputs[k])} → ${show(b.inputs[k])}`);
-  }
-  return { redeploy: true, reason: parts.join("; "), keys };
-}
-
-function cronChanges(before: AppView | undefined, after: AppView | undefined): CronChanges | null {
-  const a = before?.crons;
-  const b = after?.crons;
-  if (!a && !b) return null;
-  const aJobs = new Map((a?.jobs ?? []).map((j) => [j.path, j]));
-  const bJobs = new Map((b?.jobs ?? []).map((j) => [j.path, j]));
-  const changes: CronChanges = {
-    enabledBefore: a ? a.enabled : null,
-    enabledAfter: b ? b.enabled : null,
-    jobs: [...bJobs.values()],
-    added: [...bJobs.values()].filter((j) => !aJobs.has(j.path)),
-    removed: [...aJobs.values()].filter((j) => !bJobs.has(j.path)),
-    rescheduled: [...bJobs.values()].filter((j) => aJobs.has(j.path) && aJobs.get(j.path)!.schedule !== j.schedule).map((j) => ({ path: j.path, from: aJobs.get(j.path)!.schedule, to: j.schedule })),
-  };
-  const moved = changes.enabledBefore !== changes.enabledAfter || changes.added.length || changes.removed.length || changes.rescheduled.length;
-  return moved ? changes : null;
-}
-
-function vercelChanges(base: PlanSnapshot | null, head: PlanSnapshot): VercelAppChange[] {
-  const a = appViews(base);
-  const b = appViews(head);
-  const out: VercelAppChange[] = [];
-  for (const app of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    const x = a.get(app);
-    const y = b.get(app);
-    const env = envChanges(x, y);
-    const redeploy = redeployOf(x, y);
-    const crons = cronChanges(x, y);
-    const projectChanged = x && y && x.project !== y.project;
-    if (x && y && env.length === 0 && !redeploy?.redeploy && !crons && !projectChanged) continue;
-    out.push({ app, project: (y ?? x)!.project, change: !x ? "added" : !y ? "removed" : "changed", env, redeploy, crons });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Databases
-
-function databaseOf(r: SnapshotResource, resources: Map<string, SnapshotResource>): string {
-  const parent = resources.get(r.parent);
-  if (parent?.type === TYPES.database) return parent.name;
-  return typeof r.inputs.database === "string" ? r.inputs.database : "(no database)";
-}
-
-function migrationFiles(r: SnapshotResource | undefined): Map<string, { name: string; sha256: string; file: string }> {
-  const files = Array.isArray(r?.inputs.files) ? (r!.inputs.files as { version: string; name: string; sha256: string }[]) : [];
-  const dir = typeof r?.inputs.dir === "string" ? r.inputs.dir : "migrations";
-  return new Map(files.map((f) => [f.version, { name: f.name, sha256: f.sha256, file: `${dir}/${f.version}_${f.name}.sql` }]));
-}
-
-function itemName(r: SnapshotResource, kind: string): string {
-  const i = r.inputs;
-  if (kind === "Schema" && typeof i.name === "string") return i.name;
-  if (kind === "Bucket") return String(i.bucketId ?? i.id ?? i.name ?? r.name);
-  if (kind === "RlsPolicy" && typeof i.name === "string") return `${i.name} on ${i.schema}.${i.table}${typeof i.command === "string" ? ` (${i.command})` : ""}`;
-  return r.name;
-}
-
-/** Inputs that only mirror others (a policy's statement is shown whole) or that the reviewer cannot act on. */
-const DETAIL_SKIP: Record<string, string[]> = { RlsPolicy: ["statement", "database"], Bucket: ["database"], Schema: ["database"] };
-
-function details(kind: string, a: SnapshotResource, b: SnapshotResource): string[] {
-  return changedInputs(a, b)
-    .filter((k) => !(DETAIL_SKIP[kind] ?? []).includes(k))
-    .map((k) => {
-      const x = a.inputs[k];
-      const y = b.inputs[k];
-      if (isMasked(x) || isMasked(y)) return `${k} changed`;
-      const text = `${k}: ${show(x ?? null)} → ${show(y ?? null)}`;
-      return text.length <= 300 ? text : `${k} changed`;
-    });
-}
-
-function databaseChanges(base: PlanSnapshot | null, head: PlanSnapshot, warnings: string[]): DatabaseChange[] {
-  const a = byUrn(base);
-  const b = byUrn(head);
-  const dbs = new Map<string, DatabaseChange & { seenBefore: boolean; seenAfter: boolean }>();
-  const db = (name: string) => {
-    let d = dbs.get(name);
-    if (!d) {
-      d = { database: name, change: "changed", migrations: { run: [], edited: [], removed: [] }, schemas: [], buckets: [], policies: [], other: [], seenBefore: false, seenAfter: false };
-      dbs.set(name, d);
-    }
-    return d;
-  };
-  const urns = [...new Set([...a.keys(), ...b.keys()])].filter((u) => (a.get(u) ?? b.get(u))!.type.startsWith(SUPABASE_PREFIX));
-  for (const urn of urns) {
-    const x = a.get(urn);
-    const y = b.get(urn);
-    const r = (y ?? x)!;
-    const kind = r.type.slice(SUPABASE_PREFIX.length);
-    const d = db(databaseOf(r, y ? b : a));
-    if (x) d.seenBefore = true;
-    if (y) d.seenAfter = true;
-    if (kind === "Migrations") {
-      const before = migrationFiles(x);
-      const after = migrationFiles(y);
-      const ref = (version: string, f: { name: string; file: string }): MigrationRef => ({ version, name: f.name, file: f.file });
-      for (const [v, f] of after) {
-        const old = before.get(v);
-        if (!old) d.migrations.run.push(ref(v, f));
-        else if (old.sha256 !== f.sha256 || old.name !== f.name) d.migrations.edited.push(ref(v, f));
-      }
-      for (const [v, f] of before) if (!after.has(v)) d.migrations.removed.push(ref(v, f));
-      for (const list of Object.values(d.migrations)) list.sort((p: MigrationRef, q: MigrationRef) => p.version.localeCompare(q.version));
-      if (d.migrations.edited.length) {
-        warnings.push(`${d.database}: already-numbered migration file(s) changed (${d.migrations.edited.map((m) => m.file).join(", ")}); where they are applied, the migration engine refuses them as drift: add a new migration instead`);
-      }
-      continue;
-    }
-    let item: ItemChange | undefined;
-    if (!x) item = { kind, name: itemName(y!, kind), change: "added", details: [] };
-    else if (!y) {
-      item = { kind, name: itemName(x, kind), change: "removed", details: [] };
-      item.note = x.options.retainOnDelete ? "kept in the database (retainOnDelete): Pulumi only forgets it" : kind === "RlsPolicy" ? "dropped from the database" : undefined;
-    } else {
-      const inputs = changedInputs(x, y);
-      if (inputs.length === 0) continue;
-      // The checks' `declaration` is a digest of the other resources: they re-run after those change.
-      const rerun = kind === "Checks" && inputs.length === 1 && inputs[0] === "declaration";
-      item = { kind, name: itemName(y, kind), change: replaceBecause(y, inputs).length ? "replaced" : "changed", details: rerun ? [] : details(kind, x, y) };
-      if (rerun) item.note = "run again after the changes above";
-    }
-    if (kind === "RlsPolicy" && y && typeof y.inputs.statement === "string") item.statement = y.inputs.statement;
-    if (kind === "Bucket" && y?.inputs.public === true && x?.inputs.public !== true) {
-      warnings.push(`${d.database}: bucket ${item.name} becomes public (anyone with a file's URL can read it)`);
-    }
-    const list = kind === "Schema" ? d.schemas : kind === "Bucket" ? d.buckets : kind === "RlsPolicy" ? d.policies : d.other;
-    list.push(item);
-  }
-  const out: DatabaseChange[] = [];
-  for (const d of [...dbs.values()].sort((p, q) => p.database.localeCompare(q.database))) {
-    const { seenBefore, seenAfter, ...change } = d;
-    change.change = !seenBefore ? "added" : !seenAfter ? "removed" : "changed";
-    for (const list of [change.schemas, change.buckets, change.policies, change.other]) list.sort((p, q) => p.kind.localeCompare(q.kind) || p.name.localeCompare(q.name));
-    const any = Object.values(change.migrations).some((l) => l.length) || change.schemas.length || change.buckets.length || change.policies.length || change.other.length;
-    if (any) out.push(change);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Everything
 
 function resourceChanges(base: PlanSnapshot | null, head: PlanSnapshot, warnings: string[]): PlanReport["resources"] {
@@ -553,7 +227,6 @@ function resourceChanges(base: PlanSnapshot | null, head: PlanSnapshot, warnings
     if (!y) {
       out.removed.push(ref(x));
       if (x.options.protect) warnings.push(`${x.name} (${x.type}) is protected: pulumi up will refuse to delete it; unprotect it first if removing it is intended`);
-      if (x.type === TYPES.password) warnings.push(`${x.name} is removed: anything using its value (a CRON_SECRET) gets a new one if it is recreated elsewhere`);
       continue;
     }
     const inputs = changedInputs(x, y);
@@ -565,9 +238,6 @@ function resourceChanges(base: PlanSnapshot | null, head: PlanSnapshot, warnings
     const because = replaceBecause(y, inputs);
     const u: ResourceUpdate = { ...ref(y), inputs, options, replaceBecause: because };
     (because.length ? out.replaced : out.updated).push(u);
-    if (because.length && y.type === TYPES.password) {
-      warnings.push(`${y.name} is replaced (${because.join(", ")} changed): a new random value is generated, so its CRON_SECRET changes`);
-    }
   }
   const order = (p: ResourceRef, q: ResourceRef) => p.type.localeCompare(q.type) || p.name.localeCompare(q.name);
   for (const list of [out.added, out.removed, out.replaced, out.updated]) list.sort(order);
@@ -623,14 +293,21 @@ export interface BuildReportInput {
   fallbackFeatures?: Record<string, FeatureDecl>;
 }
 
-/** Compares two renders into the report. */
+/** Compares two snapshots (their stack models and their renders) into the report. */
 export function buildReport(input: BuildReportInput): PlanReport {
   const { base, head } = input;
   const warnings: string[] = [];
   const notes: string[] = [];
   const phases = phaseChanges(base, head, input.fallbackFeatures ?? {});
-  const vercel = vercelChanges(base, head);
-  const databases = databaseChanges(base, head, warnings);
+  // A base without a model (its code predates planStack) leaves only the render diff to report.
+  const modelled = head.model !== null && (base === null || base.model !== null);
+  const diff: PlanDiff = modelled ? diffPlans(base?.model ?? null, head.model!) : { apps: [], databases: [], warnings: [] };
+  const vercel: VercelAppChange[] = diff.apps.map(({ values, ...app }) => ({ ...app, env: values }));
+  const databases: DatabaseChange[] = diff.databases;
+  warnings.push(...diff.warnings);
+  if (head.model && base && !base.model) {
+    notes.push(`the base ${input.baseInfo?.ref ?? ""} predates the stack model: env values, redeploys and database items are not itemised; see the resource changes`);
+  }
   const resources = resourceChanges(base, head, warnings);
   const secrets = secretChanges(base, head);
   // The program's own warnings: new ones are warnings; those the base had too are only noted.
@@ -663,6 +340,7 @@ export function buildReport(input: BuildReportInput): PlanReport {
   };
   const report: Omit<PlanReport, "summary"> = {
     format: REPORT_FORMAT,
+    diff: modelled ? "model" : "render",
     stack: input.stack,
     base: input.baseInfo,
     head: input.headInfo,

@@ -8,6 +8,7 @@
  */
 import * as crypto from "crypto";
 import type { FeatureDecl } from "../apps/types";
+import type { StackPlan } from "../model";
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -70,6 +71,8 @@ export interface PlanSnapshot {
   logs: { severity: string; message: string }[];
   /** Secret config keys that were missing from the file and got a placeholder (e.g. provided by ESC). */
   placeholders: string[];
+  /** The tree's stack model (`planStack`); null when the tree's code predates it or it has no stack file. */
+  model: StackPlan | null;
 }
 
 /** What a rendered resource looks like to this module (the harness's `RecordedResource`). */
@@ -99,23 +102,13 @@ export function fingerprint(key: string, value: unknown): string {
     .slice(0, 16);
 }
 
-const ENV_VAR_TYPE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable";
-
 /**
- * Which top-level inputs to mask. Pulumi's markers, plus a `sensitive` env var's value (write-only on
- * Vercel). One exception: the Vercel SDK marks every env `value` secret, so a non-sensitive var's value
- * is shown, but only when the program mirrored it into the var's `comment` (DESIGN "Rollout delivery":
- * non-secret values are mirrored so a reviewer can read them), i.e. when it is already public.
+ * Which top-level inputs to mask: those Pulumi marks secret. (The Vercel SDK marks every env var's
+ * `value` secret, so env values never appear here; the report reads them from the stack model,
+ * which holds no secret.)
  */
 export function maskedInputs(r: RecordedLike): string[] {
-  const masked = new Set(r.secretInputs);
-  if (r.type === ENV_VAR_TYPE) {
-    const { value, sensitive, comment } = r.inputs;
-    const mirrored = sensitive === false && typeof value === "string" && typeof comment === "string" && comment.startsWith(`${JSON.stringify(value)} `);
-    if (mirrored) masked.delete("value");
-    else masked.add("value");
-  }
-  return [...masked].filter((k) => k in r.inputs).sort();
+  return [...new Set(r.secretInputs)].filter((k) => k in r.inputs).sort();
 }
 
 /** One recorded resource as snapshot data, secrets masked. */

@@ -2,10 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { code, planMarker, renderMarkdown } from "../../infra/plan/markdown";
 import { MIN_REDACTED_LENGTH, redactor, secretsInEnvironment, secretsInStackFile } from "../../infra/plan/redact";
-import { buildReport, TYPES } from "../../infra/plan/report";
+import { loadStackConfigFile } from "../../infra/config";
+import { planStack, type StackPlan } from "../../infra/model";
+import { buildReport } from "../../infra/plan/report";
 import { SNAPSHOT_VERSION, type PlanSnapshot } from "../../infra/plan/snapshot";
+import { TYPES } from "../../infra/vercel/resource-types";
 
-function snap(resources: PlanSnapshot["resources"], phases: Record<string, string> = {}): PlanSnapshot {
+function snap(resources: PlanSnapshot["resources"], phases: Record<string, string> = {}, model: StackPlan | null = null): PlanSnapshot {
   return {
     version: SNAPSHOT_VERSION,
     stack: "prod",
@@ -16,6 +19,7 @@ function snap(resources: PlanSnapshot["resources"], phases: Record<string, strin
     outputs: {},
     logs: [],
     placeholders: [],
+    model,
   };
 }
 
@@ -43,25 +47,35 @@ describe("renderMarkdown", () => {
       name: "a-env-K",
       custom: true,
       parent: "urn:app",
-      inputs: { key: "K", targets: ["production"], value: `${value}|pipe`, sensitive: false },
-      masked: [],
+      inputs: { key: "K", targets: ["production"], value: { $secret: value }, sensitive: false },
+      masked: ["value"],
       options: { protect: false, deleteBeforeReplace: true, retainOnDelete: false, importId: "", replaceOnChanges: [] },
     });
-    const app = { ...env("x"), urn: "urn:app", type: TYPES.app, name: "a", custom: false, parent: "", inputs: {} };
+    const app = { ...env("x"), urn: "urn:app", type: TYPES.app, name: "a", custom: false, parent: "", inputs: {}, masked: [] };
+    /** The prod model with chat-sessions' Supabase URL (a setting on every target) set to `url`. */
+    const model = (url: string): StackPlan => {
+      const m: StackPlan = JSON.parse(JSON.stringify(planStack(loadStackConfigFile("prod"))));
+      const v = m.apps.find((a) => a.app === "chat-sessions")!.vercel!.env.find((e) => e.key === "NEXT_PUBLIC_SUPABASE_URL")!;
+      v.value = { kind: "plain", value: url };
+      return m;
+    };
     const report = buildReport({
       stack: "prod",
-      base: snap([app, env("1")], { "a/f": "off" }),
-      head: snap([app, env("2")], { "a/f": "on" }),
+      base: snap([app, env("1")], { "a/f": "off" }, model("https://1|pipe")),
+      head: snap([app, env("2")], { "a/f": "on" }, model("https://2|pipe")),
       baseInfo: { ref: "main", commit: "abcdef0123456789abcdef0123456789abcdef01", stackFile: true },
       headInfo: { commit: null, dirty: true },
     });
     const md = renderMarkdown(report);
     const lines = md.split("\n");
-    expect(lines[0]).toBe("**Plan** · stack prod against main (abcdef012345): 1 phase moved; 1 env value changed; resources: 0 to add, 1 to update, 0 to replace, 0 to remove");
+    expect(lines[0]).toBe(
+      "**Plan** · stack prod against main (abcdef012345): 1 phase moved; 3 env values changed; 1 production redeploy (chat-sessions); resources: 0 to add, 1 to update, 0 to replace, 0 to remove",
+    );
     expect(lines[1]).toBe(planMarker("prod"));
     expect(planMarker("prod")).toBe("<!-- rollout-stack:plan stack=prod -->");
     expect(md).toContain("- `a/f`: off → on");
-    expect(md).toContain("| production | `K` | `1\\|pipe` | `2\\|pipe` |");
+    expect(md).toContain("| production | `NEXT_PUBLIC_SUPABASE_URL` | `https://1\\|pipe` | `https://2\\|pipe` |");
+    expect(md).toContain('**Production redeploy:** yes: production env changed: NEXT_PUBLIC_SUPABASE_URL "https://1|pipe" → "https://2|pipe"');
     expect(md).not.toContain("#### Databases");
     expect(md).not.toContain("#### Secrets");
     expect(md.endsWith("</sub>\n")).toBe(true);

@@ -1,13 +1,18 @@
 /**
- * The report from two snapshots, without rendering: phase words, env per target, the redeploy decision,
- * crons, database items, replacement rules and warnings, on small hand-made snapshots.
+ * The report from two snapshots, without rendering: phase words; app and database changes carried
+ * from the stack models' diff (and the fallback for a base without a model); the generic resource
+ * diff with replacement rules read from beside each handler; secrets, warnings and the summary.
  */
 import { describe, expect, it } from "vitest";
 import { catalogByName } from "../../infra/apps";
 import type { FeatureDecl } from "../../infra/apps/types";
-import { buildReport, describeMove, SUPABASE_PREFIX, TYPES, type PlanReport } from "../../infra/plan/report";
+import { loadStackConfigFile, type StackConfig } from "../../infra/config";
+import { planStack } from "../../infra/model";
+import { diffPlans } from "../../infra/model/diff";
+import { buildReport, describeMove, replaceBecause, type PlanReport } from "../../infra/plan/report";
 import { SNAPSHOT_VERSION, type PlanSnapshot, type SnapshotResource, type StackFileFacts } from "../../infra/plan/snapshot";
-import { deploymentMeta } from "../../infra/vercel/env-plan";
+import { TYPES as SUPABASE } from "../../infra/supabase/resources/types";
+import { TYPES } from "../../infra/vercel/resource-types";
 
 const catalog = catalogByName();
 const feature = (key: string): FeatureDecl => {
@@ -34,35 +39,9 @@ function snapshot(resources: SnapshotResource[], stackFile: Partial<StackFileFac
     outputs: {},
     logs: [],
     placeholders: [],
+    model: null,
     ...extra,
   };
-}
-
-/** One Vercel app: component, project, env vars (`KEY` → [targets, value, sensitive]), deployment. */
-function vercelApp(app: string, env: Record<string, [string[], unknown, boolean?]>, cronJobs?: { path: string; schedule: string }[]): { resources: SnapshotResource[]; outputs: Record<string, unknown> } {
-  const component = res(TYPES.app, app, {});
-  const child = (type: string, name: string, inputs: Record<string, unknown>, options: Partial<SnapshotResource["options"]> = {}) =>
-    res(type, name, inputs, { parent: component.urn, options: { ...OPTIONS, ...options } });
-  const production: Record<string, { kind: "plain"; value: string } | { kind: "secret"; secretKey: string }> = {};
-  const digests: Record<string, string> = {};
-  const vars = Object.entries(env).map(([key, [targets, value, sensitive]]) => {
-    if (targets.includes("production")) {
-      if (typeof value === "string") production[key] = { kind: "plain", value };
-      else {
-        production[key] = { kind: "secret", secretKey: `${app}.${key}` };
-        digests[key] = (value as { $secret: string }).$secret;
-      }
-    }
-    return child(TYPES.env, `${app}-env-${key}`, { key, targets, value, sensitive: sensitive ?? false }, { deleteBeforeReplace: true });
-  });
-  const resources = [
-    component,
-    child(TYPES.project, `${app}-project`, { name: app }),
-    ...vars,
-    child(TYPES.deployment, `${app}-production`, { ref: "main", production: true, deleteOnDestroy: false, meta: deploymentMeta(production, digests) }),
-  ];
-  const outputs = cronJobs ? { [app]: { crons: { enabled: cronJobs.length > 0, jobs: cronJobs } } } : {};
-  return { resources, outputs };
 }
 
 function report(base: PlanSnapshot | null, head: PlanSnapshot): PlanReport {
@@ -111,164 +90,59 @@ describe("describeMove: what a phase move means", () => {
   });
 });
 
-describe("Vercel: env values per target and the redeploy", () => {
-  const secret = (fp: string) => ({ $secret: fp });
+describe("app and database changes: the stack models' diff", () => {
+  const prod = loadStackConfigFile("prod");
+  const moved = (cfg: StackConfig, key: string, to: string): StackConfig => ({ ...cfg, phases: { ...cfg.phases, [key]: to } });
 
-  it("lists changed values per target, secrets without values, and explains the redeploy with the production keys", () => {
-    const before = vercelApp("metadata-context", {
-      ENABLE_METADATA_ROLLOUT_PERCENTAGE: [["production", "preview", "development"], "10"],
-      OPENAI_API_KEY: [["production", "preview"], secret("aaaa"), true],
-      NEXT_PUBLIC_X: [["preview"], "p1"],
-    });
-    const after = vercelApp("metadata-context", {
-      ENABLE_METADATA_ROLLOUT_PERCENTAGE: [["production", "preview", "development"], "50"],
-      OPENAI_API_KEY: [["production", "preview"], secret("bbbb"), true],
-      NEXT_PUBLIC_X: [["preview"], "p1"],
-    });
-    const r = report(snapshot(before.resources), snapshot(after.resources));
-    expect(r.vercel).toHaveLength(1);
-    const [app] = r.vercel;
-    expect(app.env).toEqual([
-      { target: "production", key: "ENABLE_METADATA_ROLLOUT_PERCENTAGE", change: "changed", secret: false, before: "10", after: "50" },
-      { target: "production", key: "OPENAI_API_KEY", change: "changed", secret: true },
-      { target: "preview", key: "ENABLE_METADATA_ROLLOUT_PERCENTAGE", change: "changed", secret: false, before: "10", after: "50" },
-      { target: "preview", key: "OPENAI_API_KEY", change: "changed", secret: true },
-      { target: "development", key: "ENABLE_METADATA_ROLLOUT_PERCENTAGE", change: "changed", secret: false, before: "10", after: "50" },
-    ]);
-    expect(app.redeploy).toEqual({
-      redeploy: true,
-      reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "50"; OPENAI_API_KEY (secret) changed',
-      keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE", "OPENAI_API_KEY"],
-    });
-    expect(JSON.stringify(r)).not.toContain("aaaa");
-    expect(JSON.stringify(r)).not.toContain("hmac:");
-  });
-
-  it("a preview-only change: env listed, no redeploy, no app noise when nothing changed", () => {
-    const base = vercelApp("a", { K: [["production", "development"], "1"], P: [["preview"], "x"] });
-    const head = vercelApp("a", { K: [["production", "development"], "1"], P: [["preview"], "y"] });
-    const unchanged = vercelApp("b", { K: [["production"], "1"] });
-    const r = report(snapshot([...base.resources, ...unchanged.resources]), snapshot([...head.resources, ...unchanged.resources]));
-    expect(r.vercel.map((v) => v.app)).toEqual(["a"]);
-    expect(r.vercel[0].env).toEqual([{ target: "preview", key: "P", change: "changed", secret: false, before: "x", after: "y" }]);
-    expect(r.vercel[0].redeploy).toEqual({ redeploy: false, reason: "production env unchanged: no new deployment", keys: [] });
-    expect(r.counts.redeploys).toBe(0);
-  });
-
-  it("a new app's first deployment, a dropped app's kept deployment, and other deployment inputs", () => {
-    const a = vercelApp("a", { K: [["production"], "1"] });
-    const b = vercelApp("b", { K: [["production"], "1"] });
-    const r = report(snapshot(a.resources), snapshot(b.resources));
-    expect(r.vercel.map((v) => [v.app, v.change, v.redeploy])).toEqual([
-      ["a", "removed", { redeploy: false, reason: "the production deployment is no longer managed (kept on Vercel: deleteOnDestroy is false)", keys: [] }],
-      ["b", "added", { redeploy: true, reason: "first production deployment (1 production env keys)", keys: [] }],
-    ]);
-    const moved = vercelApp("a", { K: [["production"], "1"] });
-    const deployment = moved.resources.find((x) => x.type === TYPES.deployment)!;
-    deployment.inputs = { ...deployment.inputs, ref: "release" };
-    expect(report(snapshot(a.resources), snapshot(moved.resources)).vercel[0].redeploy).toEqual({ redeploy: true, reason: "ref main → release", keys: [] });
-  });
-
-  it("crons: enabled, added, removed, rescheduled", () => {
-    const before = vercelApp("c", { K: [["production"], "1"] }, [
-      { path: "/a", schedule: "0 2 * * *" },
-      { path: "/b", schedule: "0 3 * * *" },
-    ]);
-    const after = vercelApp("c", { K: [["production"], "1"] }, [
-      { path: "/a", schedule: "0 4 * * *" },
-      { path: "/c", schedule: "0 5 * * *" },
-    ]);
-    const r = report(snapshot(before.resources, {}, { outputs: { vercel: before.outputs } }), snapshot(after.resources, {}, { outputs: { vercel: after.outputs } }));
-    expect(r.vercel[0].crons).toEqual({
-      enabledBefore: true,
-      enabledAfter: true,
-      jobs: [
-        { path: "/a", schedule: "0 4 * * *" },
-        { path: "/c", schedule: "0 5 * * *" },
-      ],
-      added: [{ path: "/c", schedule: "0 5 * * *" }],
-      removed: [{ path: "/b", schedule: "0 3 * * *" }],
-      rescheduled: [{ path: "/a", from: "0 2 * * *", to: "0 4 * * *" }],
-    });
-  });
-});
-
-describe("databases", () => {
-  const db = res(TYPES.database, "hc", {});
-  const child = (kind: string, name: string, inputs: Record<string, unknown>, options: Partial<SnapshotResource["options"]> = {}) =>
-    res(`${SUPABASE_PREFIX}${kind}`, name, { database: "hc", ...inputs }, { parent: db.urn, options: { ...OPTIONS, ...options } });
-  const files = (...f: [string, string, string][]) => f.map(([version, name, sha256]) => ({ version, name, sha256 }));
-
-  it("migrations to run by file, edited and removed files, with a drift warning", () => {
-    const before = child("Migrations", "hc-migrations", { dir: "migrations/hc", files: files(["1", "a", "s1"], ["2", "b", "s2"], ["3", "c", "s3"]) });
-    const after = child("Migrations", "hc-migrations", { dir: "migrations/hc", files: files(["1", "a", "s1"], ["2", "b", "CHANGED"], ["4", "d", "s4"], ["5", "e", "s5"]) });
-    const r = report(snapshot([db, before]), snapshot([db, after]));
-    expect(r.databases).toEqual([
+  it("carries diffPlans' apps (values under env), databases and warnings as they are", () => {
+    const before = planStack(moved(prod, "metadata-context/enhanced-context", "10"));
+    const after = planStack(moved(prod, "metadata-context/enhanced-context", "50"));
+    const r = report(snapshot([], {}, { model: before }), snapshot([], {}, { model: after }));
+    expect(r.diff).toBe("model");
+    expect(r.vercel).toEqual([
       {
-        database: "hc",
+        app: "metadata-context",
+        project: "metadata-context",
         change: "changed",
-        migrations: {
-          run: [
-            { version: "4", name: "d", file: "migrations/hc/4_d.sql" },
-            { version: "5", name: "e", file: "migrations/hc/5_e.sql" },
-          ],
-          edited: [{ version: "2", name: "b", file: "migrations/hc/2_b.sql" }],
-          removed: [{ version: "3", name: "c", file: "migrations/hc/3_c.sql" }],
-        },
-        schemas: [],
-        buckets: [],
-        policies: [],
-        other: [],
+        env: ["production", "preview", "development"].map((target) => ({ channel: "env", target, key: "ENABLE_METADATA_ROLLOUT_PERCENTAGE", change: "changed", before: "10", after: "50", secret: false })),
+        redeploy: { redeploy: true, reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "50"', keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE"] },
+        crons: null,
+        projectSettings: [],
       },
     ]);
-    expect(r.counts.migrations).toBe(2);
-    expect(r.warnings).toEqual([expect.stringContaining("hc: already-numbered migration file(s) changed (migrations/hc/2_b.sql)")]);
+    expect(r.databases).toEqual([]);
+    expect(r.counts).toMatchObject({ envValues: 3, redeploys: 1, migrations: 0 });
+    const d = diffPlans(before, after);
+    expect(r.vercel.map(({ env, ...rest }) => ({ ...rest, values: env }))).toEqual(d.apps);
   });
 
-  it("schemas, buckets and policies added, changed, replaced and removed, with what each means", () => {
-    const policy = (name: string, using: string) => child("RlsPolicy", `hc-policy-${name}`, { name, schema: "s", table: "t", command: "select", roles: ["authenticated"], using, statement: `create policy "${name}" ... using (${using})` });
-    const before = [
-      db,
-      child("Schema", "hc-schema-s", { name: "s", exposed: false, usage: ["authenticated"] }, { retainOnDelete: true }),
-      child("Bucket", "hc-bucket-files", { bucketId: "files", public: false }, { retainOnDelete: true }),
-      child("Bucket", "hc-bucket-old", { bucketId: "old", public: false }, { retainOnDelete: true }),
-      policy("p_keep", "true"),
-      policy("p_edit", "a = b"),
-      policy("p_gone", "x"),
-      child("Checks", "hc-checks", { declaration: "d1", checks: [] }),
-    ];
-    const after = [
-      db,
-      child("Schema", "hc-schema-s", { name: "s", exposed: true, usage: ["authenticated"] }, { retainOnDelete: true }),
-      child("Bucket", "hc-bucket-files", { bucketId: "files", public: true }, { retainOnDelete: true }),
-      policy("p_keep", "true"),
-      policy("p_edit", "a = c"),
-      policy("p_new", "y"),
-      child("Checks", "hc-checks", { declaration: "d2", checks: [] }),
-    ];
-    const r = report(snapshot(before), snapshot(after));
-    const [d] = r.databases;
-    expect(d.schemas).toEqual([{ kind: "Schema", name: "s", change: "changed", details: ["exposed: false → true"] }]);
-    expect(d.buckets).toEqual([
-      { kind: "Bucket", name: "files", change: "changed", details: ["public: false → true"] },
-      { kind: "Bucket", name: "old", change: "removed", details: [], note: "kept in the database (retainOnDelete): Pulumi only forgets it" },
+  it("without a base, everything the head declares is new", () => {
+    const r = report(null, snapshot([], {}, { model: planStack(prod) }));
+    expect(r.diff).toBe("model");
+    expect(r.vercel.map((v) => [v.app, v.change])).toEqual([...prod.apps.map((a) => a.name)].sort().map((a) => [a, "added"]));
+    expect(r.counts.migrations).toBe(planStack(prod).databases.reduce((n, d) => n + d.migrations.files.length, 0));
+    expect(r.counts.redeploys).toBe(prod.apps.length);
+  });
+
+  it("a base whose code predates the model: the render diff only, and a note says so", () => {
+    const r = report(snapshot([]), snapshot([], {}, { model: planStack(prod) }));
+    expect(r.diff).toBe("render");
+    expect(r.vercel).toEqual([]);
+    expect(r.databases).toEqual([]);
+    expect(r.notes).toContain("the base main predates the stack model: env values, redeploys and database items are not itemised; see the resource changes");
+  });
+
+  it("warnings of the diff (a regenerated CRON_SECRET) are the report's", () => {
+    const rotated: StackConfig = { ...prod, cronSecretRotation: { "chat-sessions": 3 } };
+    const r = report(snapshot([], {}, { model: planStack(prod) }), snapshot([], {}, { model: planStack(rotated) }));
+    expect(r.warnings).toEqual([
+      "chat-sessions: CRON_SECRET is regenerated (cronSecretRotation 0 → 3): a new random value replaces it, and the crons use the new one from the next production deployment",
     ]);
-    expect(d.policies).toEqual([
-      { kind: "RlsPolicy", name: "p_edit on s.t (select)", change: "changed", details: ["using: a = b → a = c"], statement: 'create policy "p_edit" ... using (a = c)' },
-      { kind: "RlsPolicy", name: "p_gone on s.t (select)", change: "removed", details: [], note: "dropped from the database" },
-      { kind: "RlsPolicy", name: "p_new on s.t (select)", change: "added", details: [], statement: 'create policy "p_new" ... using (y)' },
-    ]);
-    expect(d.other).toEqual([{ kind: "Checks", name: "hc-checks", change: "changed", details: [], note: "run again after the changes above" }]);
-    expect(r.warnings).toContain("hc: bucket files becomes public (anyone with a file's URL can read it)");
-    // A renamed policy (new name = new identity) is a replacement by the handler's rules.
-    const renamed = report(snapshot([db, policy("p_edit", "a = b")]), snapshot([db, { ...policy("p_edit", "a = b"), inputs: { ...policy("p_edit", "a = b").inputs, table: "u" } }]));
-    expect(renamed.databases[0].policies[0]).toMatchObject({ change: "replaced" });
-    expect(renamed.resources.replaced.map((x) => x.replaceBecause)).toEqual([["table"]]);
   });
 });
 
 describe("resources, secrets, warnings", () => {
-  it("replaces by the provider's rules, updates otherwise; warns about a regenerated CRON_SECRET and a protected removal", () => {
+  it("replaces by the rules beside each handler, updates otherwise; warns about a protected removal", () => {
     const envVar = (inputs: Record<string, unknown>) => res(TYPES.env, "a-env-K", { key: "K", value: "1", sensitive: false, comment: "c", ...inputs });
     const password = (rotation: string) => res(TYPES.password, "a-cron-secret", { length: 32, special: false, keepers: { rotation } });
     const project = res(TYPES.project, "a-project", { name: "a" }, { options: { ...OPTIONS, protect: true } });
@@ -282,10 +156,27 @@ describe("resources, secrets, warnings", () => {
       ["a-env-S", ["sensitive"]],
     ]);
     expect(r.resources.removed.map((u) => u.name)).toEqual(["a-project"]);
-    expect(r.warnings).toEqual([
-      "a-cron-secret is replaced (keepers changed): a new random value is generated, so its CRON_SECRET changes",
-      "a-project (vercel:index/project:Project) is protected: pulumi up will refuse to delete it; unprotect it first if removing it is intended",
-    ]);
+    expect(r.warnings).toEqual(["a-project (vercel:index/project:Project) is protected: pulumi up will refuse to delete it; unprotect it first if removing it is intended"]);
+  });
+
+  it.each([
+    [SUPABASE.Bucket, ["bucketId", "public"], ["bucketId"]],
+    // `id` is no input of a Bucket (Pulumi reserves it): only the handler's own rule counts.
+    [SUPABASE.Bucket, ["id", "public"], []],
+    [SUPABASE.Schema, ["name", "grants"], ["name"]],
+    [SUPABASE.RlsPolicy, ["table", "using"], ["table"]],
+    [SUPABASE.Migrations, ["files"], []],
+    [SUPABASE.Migrations, ["database"], ["database"]],
+    [SUPABASE.DataApiExposure, ["projectRef", "schemas"], ["projectRef"]],
+    [SUPABASE.Checks, ["declaration"], []],
+    [TYPES.deployment, ["meta", "deleteOnDestroy"], ["meta"]],
+    ["vercel:index/unknown:Thing", ["x"], []],
+  ])("%s: a change of %j replaces on %j", (type, inputs, expected) => {
+    expect(replaceBecause({ type, options: { ...OPTIONS } }, inputs)).toEqual(expected);
+  });
+
+  it("replaceOnChanges adds to a type's rules", () => {
+    expect(replaceBecause({ type: TYPES.project, options: { ...OPTIONS, replaceOnChanges: ["name"] } }, ["name", "framework"])).toEqual(["name"]);
   });
 
   it("reports option changes, ignores components, and counts unchanged resources", () => {
@@ -313,9 +204,11 @@ describe("resources, secrets, warnings", () => {
   });
 
   it("summarises in one line; no changes says so", () => {
-    const app = vercelApp("a", { K: [["production"], "1"] });
-    expect(report(snapshot(app.resources), snapshot(app.resources)).summary).toBe("stack prod against main (0123456789ab): no changes");
-    const none = report(null, snapshot([]));
-    expect(none.summary).toBe("stack prod as declared (no base): no changes");
+    const model = planStack(loadStackConfigFile("prod"));
+    const same = [res(TYPES.project, "p", { name: "p" })];
+    expect(report(snapshot(same, {}, { model }), snapshot(same, {}, { model })).summary).toBe("stack prod against main (0123456789ab): no changes");
+    expect(report(null, snapshot([])).summary).toBe("stack prod as declared (no base): no changes");
+    const moved = planStack({ ...loadStackConfigFile("prod"), phases: { ...loadStackConfigFile("prod").phases, "metadata-context/enhanced-context": "100" } });
+    expect(report(snapshot(same, {}, { model }), snapshot(same, {}, { model: moved })).summary).toMatch(/^stack prod against main \(0123456789ab\): \d env values? changed; 1 production redeploy \(metadata-context\); resources: 0 to add/);
   });
 });

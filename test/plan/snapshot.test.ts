@@ -1,4 +1,4 @@
-/** What leaves a render: secrets masked by keyed fingerprints, non-secret env values only when mirrored. */
+/** What leaves a render: inputs Pulumi marks secret masked by keyed fingerprints; secret outputs masked. */
 import { describe, expect, it } from "vitest";
 import { fingerprint, isMasked, maskedInputs, snapshotOutputs, snapshotResource, type RecordedLike } from "../../infra/plan/snapshot";
 
@@ -9,16 +9,17 @@ const envVar = (inputs: Record<string, unknown>, secretInputs = ["value"]): Reco
 describe("maskedInputs", () => {
   it.each([
     ["a sensitive var", { key: "K", value: "s3cr3t-value", sensitive: true, comment: "secret from stack config" }, ["value"]],
-    ["a non-sensitive var whose value the comment mirrors", { key: "K", value: "50", sensitive: false, comment: '"50" from feature x; managed by rollout-stack' }, []],
-    ["a non-sensitive var not mirrored (a transform cleared the comment)", { key: "K", value: "50", sensitive: false, comment: "" }, ["value"]],
-    ["a non-sensitive var whose comment mirrors another value", { key: "K", value: "50", sensitive: false, comment: '"10" from feature x' }, ["value"]],
-    ["a long value the comment only abbreviates", { key: "K", value: "x".repeat(800), sensitive: false, comment: `"${"x".repeat(200)}"… (800 characters, sha256 abc)` }, ["value"]],
+    // The SDK marks every env value secret: a plain value is masked too (the report reads plain values from the model).
+    ["a non-sensitive var, even with its value in the comment", { key: "K", value: "50", sensitive: false, comment: '"50" from feature x; managed by rollout-stack' }, ["value"]],
   ])("%s", (_, inputs, masked) => {
     expect(maskedInputs(envVar(inputs))).toEqual(masked);
   });
 
-  it("keeps Pulumi's secret markers on other resources", () => {
+  it("masks exactly the inputs Pulumi marked secret, on any resource", () => {
     expect(maskedInputs({ ...envVar({ a: 1, b: 2 }, ["b"]), type: "random:index/randomPassword:RandomPassword" })).toEqual(["b"]);
+    expect(maskedInputs(envVar({ key: "K", comment: "c" }, []))).toEqual([]);
+    // A marker on an input the resource does not have is no input to mask.
+    expect(maskedInputs(envVar({ key: "K" }, ["value", "key"]))).toEqual(["key"]);
   });
 });
 
