@@ -389,13 +389,16 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
   const doc = parseDocument(text, {
     lineCounter: lines,
     prettyErrors: false,
-    uniqueKeys: true,
+    // The library compares each key with every earlier one (quadratic: a file of 50,000 keys takes
+    // minutes); \`toData\` finds duplicates with a lookup instead.
+    uniqueKeys: false,
     strict: true,
     stringKeys: true,
     // The library's warnings go to the console; this module reports what matters itself. ("silent"
     // would also drop the several-documents error.)
     logLevel: "error",
   });
+  sources.set(doc, text);
   if (doc.errors.length && !options.lenient) {
     const problems: ConfigProblem[] = [];
     const seen = new Set<number>();
@@ -408,7 +411,7 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
       const key = e.code === "MULTIPLE_DOCS" ? undefined : keyPathAt(doc, lines, e.pos[0]);
       // An unclosed quote is noticed where the file ends; the line of its key is where to look.
       const where = e.code === "MISSING_CHAR" && key ? at(key.offset) : pos;
-      problems.push({ key: where.where, code, file, line: where.line, message: `not valid YAML${key ? ` (in ${key.path})` : ""}: ${description}` });
+      problems.push({ key: where.where, code, file, line: where.line, message: `not valid YAML${key ? ` in ${key.path}` : ""}: ${description}` });
       if (problems.length === MAX_REPORTED_SYNTAX_ERRORS) break;
     }
     fail(problems);
@@ -422,8 +425,9 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
   const topMap = (top ?? Object.create(null)) as Record<string, unknown>;
   const config = topMap.config ?? Object.create(null);
   if (!isPlainMap(config)) {
-    const node = isMap(doc.contents) ? doc.contents.get("config", true) : undefined;
-    const line = node && (node as YamlNode).range ? at((node as YamlNode).range![0]).line : 1;
+    const pair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === "config") : undefined;
+    const keyNode = pair?.key as YamlNode | undefined;
+    const line = keyNode?.range ? at(keyNode.range[0]).line : 1;
     fail([{ key: `${file}:${line}`, code: "config-not-a-map", file, line, message: `config: is ${kindOf(config)}, not a map of \`<namespace>:<key>: value\` entries` }]);
   }
   return { doc, stackFile: Object.freeze({ file, text, config: config as Record<string, unknown>, environment: topMap.environment }) };
@@ -443,20 +447,21 @@ function kindOf(value: unknown): string {
 function toData(doc: Document, file: string, at: (offset: number) => { line: number; col: number; where: string }): unknown {
   let aliases = 0;
   let nodes = 0;
-  const fail = (node: YamlNode | null | undefined, code: StackFileFault, message: string): never => {
+  const fail = (node: YamlNode | null | undefined, code: StackFileFault, message: string, trail: readonly string[] = []): never => {
     const pos = node?.range ? at(node.range[0]) : undefined;
-    throw new StackFileError(file, [{ key: pos?.where ?? file, code, file, line: pos?.line, message }]);
+    const where = trail.length ? `in ${printableKey(trail.join("."), 200)}: ` : "";
+    throw new StackFileError(file, [{ key: pos?.where ?? file, code, file, line: pos?.line, message: where + message }]);
   };
-  const convert = (node: unknown, depth: number): unknown => {
-    if (++nodes > STACK_FILE_LIMITS.maxNodes) fail(node as YamlNode, "too-many-aliases", `expands to more than ${STACK_FILE_LIMITS.maxNodes} values; write the values out, without aliases`);
+  const convert = (node: unknown, depth: number, trail: readonly string[]): unknown => {
+    if (++nodes > STACK_FILE_LIMITS.maxNodes) fail(node as YamlNode, "too-many-aliases", `expands to more than ${STACK_FILE_LIMITS.maxNodes} values; write the values out, without aliases`, trail);
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
       if (++aliases > STACK_FILE_LIMITS.maxAliases) {
-        fail(node, "too-many-aliases", `uses aliases (\`*name\`) more than ${STACK_FILE_LIMITS.maxAliases} times, counting nested ones; write the values out instead`);
+        fail(node, "too-many-aliases", `uses aliases (\`*name\`) more than ${STACK_FILE_LIMITS.maxAliases} times, counting nested ones; write the values out instead`, trail);
       }
       const target = node.resolve(doc);
-      if (!target) fail(node, "undefined-alias", "an alias (`*name`) refers to no anchor (`&name`) defined before it; define the anchor first or write the value out");
-      return convert(target, depth);
+      if (!target) fail(node, "undefined-alias", "an alias (`*name`) refers to no anchor (`&name`) defined before it; define the anchor first or write the value out", trail);
+      return convert(target, depth, trail);
     }
     if (isScalar(node)) {
       const v = node.value;
@@ -465,24 +470,24 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
       // Other tagged scalars (!!binary, big integers): their source text, which is what Pulumi passes.
       return typeof node.source === "string" ? node.source : String(v);
     }
-    if (depth >= STACK_FILE_LIMITS.maxDepth) fail(node as YamlNode, "too-deep", `values nest more than ${STACK_FILE_LIMITS.maxDepth} levels deep; a stack file nests a few levels`);
-    if (isSeq(node)) return node.items.map((item) => convert(item, depth + 1));
+    if (depth >= STACK_FILE_LIMITS.maxDepth) fail(node as YamlNode, "too-deep", `values nest more than ${STACK_FILE_LIMITS.maxDepth} levels deep; a stack file nests a few levels`, trail.slice(0, 8));
+    if (isSeq(node)) return node.items.map((item, i) => convert(item, depth + 1, [...trail, String(i)]));
     if (isMap(node)) {
       const out: Record<string, unknown> = Object.create(null);
       for (const pair of node.items) {
         const keyNode = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
-        if (pair.key !== null && !isScalar(keyNode)) fail(pair.key as YamlNode, "syntax", "a key is not a plain string; write keys as plain text");
+        if (pair.key !== null && !isScalar(keyNode)) fail(pair.key as YamlNode, "syntax", "a key is not a plain string; write keys as plain text", trail);
         const key = keyNode === null || keyNode === undefined ? "" : String((keyNode as Scalar).value);
         if (Object.prototype.hasOwnProperty.call(out, key)) {
-          fail(pair.key as YamlNode, "duplicate-key", `a key is written twice in the same map (${printableKey(key, 100)}); keep one of the two`);
+          fail(pair.key as YamlNode, "duplicate-key", "a key is written twice in the same map; keep one of the two", [...trail, key]);
         }
-        out[key] = convert(pair.value, depth + 1);
+        out[key] = convert(pair.value, depth + 1, [...trail, key]);
       }
       return out;
     }
-    return fail(node as YamlNode, "syntax", "holds a value YAML could not compose; check the quotes, brackets and indentation");
+    return fail(node as YamlNode, "syntax", "holds a value YAML could not compose; check the quotes, brackets and indentation", trail);
   };
-  return convert(doc.contents, 0);
+  return convert(doc.contents, 0, []);
 }
 
 /**
@@ -499,7 +504,7 @@ function keyPathAt(doc: Document, lines: LineCounter, offset: number): { path: s
     if (!isMap(node)) return;
     for (const pair of node.items) {
       const k = pair.key as YamlNode | null;
-      if (!isScalar(k) || !k.range) continue;
+      if (!isScalar(k) || !k.range || !isKeyLike(k, doc)) continue;
       const v = pair.value as YamlNode | null;
       const end = v?.range ? v.range[2] : k.range[2];
       const onLine = lines.linePos(k.range[0]).line === line;
@@ -515,6 +520,23 @@ function keyPathAt(doc: Document, lines: LineCounter, offset: number): { path: s
   };
   visit(doc.contents, [], 0);
   return best ? { path: printableKey(best.join("."), 200), offset: bestOffset } : undefined;
+}
+
+/**
+ * Whether a key node is a key as written, not text the parser took for a key after a syntax error (a
+ * value line swallowed into a multi-line key, say): one token, no spaces, followed by a colon. Only such
+ * keys are named in errors, so that no value is.
+ */
+function isKeyLike(key: Scalar, doc: Document): boolean {
+  if (!key.range || typeof key.value !== "string" || !/^[^\s"'#]{1,200}$/.test(key.value)) return false;
+  const after = keySource(doc).slice(key.range[1], key.range[1] + 64);
+  return /^[ \t]*:/.test(after);
+}
+
+const sources = new WeakMap<Document, string>();
+/** The text a document was parsed from (kept by `parse`). */
+function keySource(doc: Document): string {
+  return sources.get(doc) ?? "";
 }
 
 /** Offset of the first byte that is not part of valid UTF-8, or -1. */

@@ -1,9 +1,12 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CATALOG } from "../infra/apps";
-import { parseStackConfig } from "../infra/config";
-import { rawEntriesFromYaml, readPhases, renderRung, setPhase, StackFileError } from "../infra/stack-file";
+import { ConfigError, isNamespaceTypo, isValidBranchName, loadStackConfigFile, parseStackConfig } from "../infra/config";
+import { secretsInStackFile } from "../infra/plan/redact";
+import { listStacks, parseStackFile, rawEntriesFromYaml, readPhases, renderRung, setPhase, STACK_FILE_LIMITS, StackFileError } from "../infra/stack-file";
 
 const STACKS = path.resolve(__dirname, "../stacks");
 const read = (stack: string) => fs.readFileSync(path.join(STACKS, `Pulumi.${stack}.yaml`), "utf8");
@@ -71,5 +74,217 @@ describe("setPhase", () => {
     expect(() => readPhases("config:\n  x: [1,\n", "stacks/Pulumi.x.yaml")).toThrow(StackFileError);
     expect(() => readPhases("config:\n  x: [1,\n", "stacks/Pulumi.x.yaml")).toThrow(/^ {2}stacks\/Pulumi\.x\.yaml:\d+:\d+: not valid YAML/m);
     expect(() => readPhases("config:\n  rollout-stack:phases: [a]\n", "f")).toThrow("f: config.rollout-stack:phases must be a map");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Hostile files: every fault class ends in a ConfigError that names the file and line (or the key) and
+// quotes no value of the file. The sentinels are put on the broken line itself.
+
+/** Secret-looking values placed in the broken lines; none may appear in any error. */
+export const SENTINELS = ["sk_live_SENTINEL51f0c3a9", "SENTINELvalue9d7e22"] as const;
+const [S, V] = SENTINELS;
+const DEV = read("dev");
+const devLines = DEV.split("\n").length;
+/** The dev stack with `lines` inserted right after `config:` (line 2), so they start at line 3. */
+const atLine3 = (lines: string) => DEV.replace("config:\n", `config:\n${lines}`);
+/** The dev stack with `lines` inserted after the `rollout-stack:phases:` line. */
+const inPhases = (lines: string) => DEV.replace("  rollout-stack:phases:\n", `  rollout-stack:phases:\n${lines}`);
+const withBranch = (yaml: string) => atLine3(`  rollout-stack:productionBranch: ${yaml}\n`);
+
+export interface Fault {
+  name: string;
+  text: () => string | Buffer;
+  /** `file`: the text is not usable data (StackFileError); `config`: usable data that breaks a rule. */
+  level: "file" | "config";
+  code: string;
+  /** file level: the line the error must name (undefined: the file only). */
+  line?: number;
+  /** config level: the key the error must name; file level: a key path the message must name. */
+  key?: string;
+}
+
+const bomb = [
+  `  bomb:a: &a [${V}, ${V}, ${V}, ${V}, ${V}, ${V}, ${V}, ${V}, ${V}]`,
+  `  bomb:b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]`,
+  `  bomb:c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]`,
+  `  bomb:d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]`,
+].join("\n");
+
+export const FAULTS: Fault[] = [
+  // The parser notices the unclosed list on the next line, inside the key whose value it is.
+  { name: "syntax error (unclosed flow list)", text: () => atLine3(`  rollout-stack:previewPhases: [${V}, ${S}\n`), level: "file", code: "syntax", line: 4 },
+  {
+    name: "unterminated quote in a secure value",
+    text: () => atLine3(`  rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY: { secure: "${S} }\n`),
+    level: "file",
+    code: "syntax",
+    line: 3,
+    key: "config.rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY.secure",
+  },
+  { name: "duplicate key", text: () => `${DEV}  rollout-stack:vercelTeam: ${V}\n`, level: "file", code: "duplicate-key", line: devLines, key: "config.rollout-stack:vercelTeam" },
+  { name: "two documents", text: () => `${DEV}---\nconfig:\n  x: ${S}\n`, level: "file", code: "multiple-documents", line: devLines },
+  { name: "undefined alias", text: () => atLine3(`  rollout-stack:mode: *${S}\n`), level: "file", code: "undefined-alias", line: 3 },
+  { name: "alias bomb", text: () => atLine3(`${bomb}\n`), level: "file", code: "too-many-aliases", line: 5 },
+  { name: "deep nesting (5000 levels)", text: () => atLine3(`  deep:x: ${"[".repeat(5000)}${S}${"]".repeat(5000)}\n`), level: "file", code: "too-deep", line: 3 },
+  { name: "deep nesting (65 levels)", text: () => atLine3(`  deep:x: ${"[".repeat(65)}${S}${"]".repeat(65)}\n`), level: "file", code: "too-deep", line: 3 },
+  { name: "NUL byte", text: () => atLine3(`  rollout-stack:vercelPlan2: ${V}\u0000${S}\n`), level: "file", code: "control-character", line: 3 },
+  {
+    name: "invalid UTF-8 byte",
+    text: () => Buffer.concat([Buffer.from(atLine3(`  x:y: ${V}`).split(`${V}`)[0] + V), Buffer.from([0xff, 0xfe]), Buffer.from(`${S}\n` + DEV.split("config:\n")[1])]),
+    level: "file",
+    code: "invalid-utf8",
+    line: 3,
+  },
+  { name: "oversize file", text: () => `${DEV}# ${"x".repeat(1024 * 1024)} ${S}\n`, level: "file", code: "too-large" },
+  { name: "the document is a list", text: () => `- ${S}\n- ${V}\n`, level: "file", code: "not-a-map", line: 1 },
+  { name: "config: is not a map", text: () => `# a comment\nconfig: ${S}\n`, level: "file", code: "config-not-a-map", line: 2 },
+  { name: "config: is a list", text: () => `config:\n  - ${S}\n`, level: "file", code: "config-not-a-map", line: 1 },
+  { name: "namespace typo (rolout-stack)", text: () => atLine3(`  rolout-stack:previewPhases:\n    chat-sessions/cleanup: ${V}\n`), level: "config", code: "namespace-typo", key: "rolout-stack:previewPhases" },
+  { name: "namespace typo (Rollout-Stack)", text: () => atLine3(`  Rollout-Stack:settings:\n    chat-sessions/SESSION_CLEANUP_THRESHOLD_HOURS: ${V}\n`), level: "config", code: "namespace-typo", key: "Rollout-Stack:settings" },
+  { name: "__proto__ phase key", text: () => inPhases(`    __proto__: ${V}\n`), level: "config", code: "reserved-key", key: "rollout-stack:phases.__proto__" },
+  { name: "constructor setting key", text: () => DEV.replace("  rollout-stack:settings:\n", `  rollout-stack:settings:\n    constructor: ${V}\n`), level: "config", code: "reserved-key", key: "rollout-stack:settings.constructor" },
+  { name: "empty secure value", text: () => atLine3(`  rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY: { secure: "" } # ${S}\n`), level: "config", code: "bad-secure-value", key: "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY" },
+  { name: "null secure value", text: () => atLine3(`  vercel:apiToken: { secure: null } # ${S}\n`), level: "config", code: "bad-secure-value", key: "vercel:apiToken" },
+  { name: "list secure value", text: () => atLine3(`  rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY: { secure: [${S}, ${V}] }\n`), level: "config", code: "bad-secure-value", key: "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY" },
+  { name: 'productionBranch " "', text: () => withBranch(`" " # ${S}`), level: "config", code: "bad-branch-name", key: "rollout-stack:productionBranch" },
+  { name: "productionBranch main..x", text: () => withBranch(`main..${V}`), level: "config", code: "bad-branch-name", key: "rollout-stack:productionBranch" },
+  { name: "productionBranch -rf", text: () => withBranch(`-rf${V}`), level: "config", code: "bad-branch-name", key: "rollout-stack:productionBranch" },
+  { name: "productionBranch with a control character", text: () => withBranch(`"main\\a${V}"`), level: "config", code: "bad-branch-name", key: "rollout-stack:productionBranch" },
+  { name: "productionBranch with a NUL", text: () => withBranch(`"main\\0${S}"`), level: "config", code: "bad-branch-name", key: "rollout-stack:productionBranch" },
+  {
+    name: "cronSecretRotation 2^53+1",
+    text: () => atLine3(`  rollout-stack:cronSecretRotation:\n    chat-sessions: 9007199254740993 # ${S}\n`),
+    level: "config",
+    code: "bad-rotation-counter",
+    key: "rollout-stack:cronSecretRotation.chat-sessions",
+  },
+  {
+    name: 'cronSecretRotation "9007199254740993" (a string)',
+    text: () => atLine3(`  rollout-stack:cronSecretRotation:\n    chat-sessions: "9007199254740993" # ${S}\n`),
+    level: "config",
+    code: "bad-rotation-counter",
+    key: "rollout-stack:cronSecretRotation.chat-sessions",
+  },
+  {
+    name: "20,000 unknown keys",
+    text: () => atLine3(Array.from({ length: 20_000 }, (_, i) => `  rollout-stack:unknown${i}: ${i % 2 ? S : V}\n`).join("")),
+    level: "config",
+    code: "unknown-key",
+    key: "rollout-stack:unknown0",
+  },
+];
+
+/** Values of the file that must not be printed, besides the sentinels. */
+const NUMBERS = ["9007199254740993", "9007199254740992"];
+
+function thrown(f: () => unknown): Error {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected an error");
+}
+
+function expectNoValue(e: Error): void {
+  const everything = `${e.message}\n${JSON.stringify(e)}`;
+  for (const s of [...SENTINELS, ...NUMBERS]) expect(everything).not.toContain(s);
+}
+
+describe("hostile stack files: each fault class", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-faults-"));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const FILE = "stacks/Pulumi.dev.yaml";
+
+  it.each(FAULTS.map((f) => [f.name, f] as const))("%s: through the module", (_name, fault) => {
+    const text = fault.text();
+    if (fault.level === "file") {
+      const e = thrown(() => parseStackFile(text, FILE));
+      expect(e).toBeInstanceOf(StackFileError);
+      expect(e).toBeInstanceOf(ConfigError);
+      const [p] = (e as StackFileError).problems;
+      expect(p.code).toBe(fault.code);
+      expect(p.file).toBe(FILE);
+      if (fault.line !== undefined) {
+        expect(p.line).toBe(fault.line);
+        expect(e.message).toMatch(new RegExp(`^ {2}${FILE.replace(/\./g, "\\.")}:${fault.line}(:\\d+)?: `, "m"));
+      } else {
+        expect(e.message).toContain(`  ${FILE}: `);
+      }
+      if (fault.key) expect(e.message).toContain(` in ${fault.key}: `);
+      expectNoValue(e);
+      // Every reader of the text reports the same fault.
+      expect(thrown(() => readPhases(text, FILE))).toBeInstanceOf(StackFileError);
+      expect(thrown(() => rawEntriesFromYaml(text, FILE))).toBeInstanceOf(StackFileError);
+    } else {
+      const e = thrown(() => parseStackConfig("dev", rawEntriesFromYaml(text, FILE)));
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(e).not.toBeInstanceOf(StackFileError);
+      const problem = (e as ConfigError).problems.find((p) => p.code === fault.code);
+      expect(problem, e.message).toBeDefined();
+      expect(problem!.key).toBe(fault.key);
+      expect(e.message).toContain(`  ${fault.key}: `);
+      expectNoValue(e);
+    }
+  });
+
+  it.each(FAULTS.map((f) => [f.name, f] as const))("%s: through loadStackConfigFile", (_name, fault) => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, "f-")), "Pulumi.dev.yaml");
+    fs.writeFileSync(file, fault.text());
+    const e = thrown(() => loadStackConfigFile("dev", { file }));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).problems.some((p) => p.code === fault.code)).toBe(true);
+    expect(e.message).toContain(fault.level === "file" ? `${file}${fault.line === undefined ? "" : `:${fault.line}`}` : `  ${fault.key}: `);
+    expectNoValue(e);
+  });
+
+  it("the 20,000 unknown keys are listed 20 at a time, then counted", () => {
+    const e = thrown(() => parseStackConfig("dev", rawEntriesFromYaml(FAULTS.find((f) => f.code === "unknown-key")!.text()))) as ConfigError;
+    expect(e.problems.filter((p) => p.code === "unknown-key").map((p) => p.key)).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `rollout-stack:unknown${i}`),
+      "rollout-stack:…",
+    ]);
+    expect(e.message).toContain("… and 19980 more unknown keys");
+    expect(e.message.length).toBeLessThan(10_000);
+  });
+
+  it("a broken secure value's text is not printed, but the redactor still learns it", () => {
+    const text = FAULTS[1].text() as string;
+    expect(secretsInStackFile(text).some((s) => s.includes(S))).toBe(true);
+  });
+
+  it("provider namespaces are left alone, and near-misses of ours are not", () => {
+    for (const ns of ["vercel", "supabase", "random", "pulumi", "aws", "rollout"]) expect(isNamespaceTypo(ns), ns).toBe(false);
+    for (const ns of ["rolout-stack", "Rollout-Stack", "ROLLOUT-STACK", "rollout_stack", "rollout-stacks", "rollot-stak"]) expect(isNamespaceTypo(ns), ns).toBe(true);
+  });
+
+  it("agrees with git check-ref-format --branch on branch names", () => {
+    const names = ["main", "release/2024-10", "feature/x.y", "v1.0", " ", "main..x", "-rf", "main\u0007", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b", "/a", "a/", "a//b", ".a", "a/.b", "a.lock", "a/b.lock", "a.", "a@{1}", "HEAD", "a@b", "x\u007f"];
+    for (const name of names) {
+      // Outside a repository, so that git judges the name alone.
+      const git = spawnSync("git", ["check-ref-format", "--branch", name], { cwd: os.tmpdir(), encoding: "utf8" });
+      expect(isValidBranchName(name), JSON.stringify(name)).toBe(git.status === 0);
+    }
+    expect(isValidBranchName("main\u0000")).toBe(false);
+    // Stricter than git here: git prints "@" back (it means HEAD), but as a branch to deploy it is a mistake.
+    expect(isValidBranchName("@")).toBe(false);
+  });
+
+  it("the real stack files parse, with no limit near", () => {
+    for (const stack of listStacks()) {
+      const text = read(stack);
+      expect(parseStackFile(text, stack).config).toBeDefined();
+      expect(Buffer.byteLength(text)).toBeLessThan(STACK_FILE_LIMITS.maxBytes / 100);
+    }
+    expect(listStacks()).toEqual(["dev", "local", "prod", "staging"]);
+  });
+
+  it("a __proto__ key is kept as data (null-prototype maps), not turned into a prototype", () => {
+    const sf = parseStackFile(inPhases(`    __proto__: { polluted: ${V} }\n`));
+    const phases = sf.config["rollout-stack:phases"] as Record<string, unknown>;
+    expect(Object.keys(phases)).toContain("__proto__");
+    expect(Object.getPrototypeOf(phases)).toBeNull();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
