@@ -3,7 +3,6 @@
  * guards. A thin shell over `infra/rollout/commands.ts`: parse arguments, call, print, set the exit code
  * (0 ok, 1 refused or failed with the reason, 2 usage).
  */
-import { parseArgs } from "util";
 import { ConfigError } from "../config";
 import { moveEffectLines } from "../model";
 import {
@@ -20,8 +19,10 @@ import {
 import { GitError } from "../rollout/history";
 import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
+import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
+import { command, runAsScript } from "./args";
 
-const USAGE = `usage: npm run rollout -- <command> [options]
+export const USAGE = `usage: npm run rollout -- <command> [options]
 
 commands:
   status [FEATURE...] --stack S [--json]       rung, since, soak left, next rung and gate results
@@ -42,7 +43,7 @@ options:
   --force              make a move the rules refuse (needs --reason; recorded as a Rollout-Force trailer)
   --commit             commit the stack file with the message and trailers (otherwise the command is printed)
   --dry-run            check and print, do not write
-  --database-url URL   the app's database for sql gates (default: env ROLLOUT_DATABASE_URL_<DATABASE>)
+  --database-url URL   the app's database for sql gates, read-only (default: env ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
   --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
                        <productionBranch>, HEAD: the first that exists)
   --base GITREF        verify: the commit to compare with (the last deployed commit, or the PR's base)
@@ -50,31 +51,32 @@ options:
   --skip-sql-gates     verify: sql gates without a database URL pass as "skipped" (pull requests without
                        database access); the verify before pulumi up must run without it
   --json               machine-readable output (status, verify)
+  -h, --help           this text
+
+environment:
+  ${GATES_DATABASE_URL_PREFIX}<DATABASE>
+                       a read-only URL of the database for its sql gates, per database: the name
+                       upper-cased, other characters as _ (e.g. ${GATES_DATABASE_URL_PREFIX}CHAT_SESSIONS)
+  ${DEPRECATED_GATES_DATABASE_URL_PREFIX}<DATABASE>
+                       its old name: still read when the new one is unset, with a notice; removed in
+                       the next release
 
 exit codes: 0 ok, 1 refused or failed (the reason is printed), 2 usage`;
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      stack: { type: "string" },
-      reason: { type: "string" },
-      ack: { type: "string", multiple: true },
-      force: { type: "boolean" },
-      commit: { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      "database-url": { type: "string" },
-      main: { type: "string" },
-      base: { type: "string" },
-      cwd: { type: "string" },
-      json: { type: "boolean" },
-      "skip-sql-gates": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-}
+const OPTIONS = {
+  stack: { type: "string" },
+  reason: { type: "string" },
+  ack: { type: "string", multiple: true },
+  force: { type: "boolean" },
+  commit: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  "database-url": { type: "string" },
+  main: { type: "string" },
+  base: { type: "string" },
+  cwd: { type: "string" },
+  json: { type: "boolean" },
+  "skip-sql-gates": { type: "boolean" },
+} as const;
 
 function parseAcks(values: string[] | undefined): Map<string, string> {
   const acks = new Map<string, string>();
@@ -108,7 +110,7 @@ function printStatus(report: StatusReport, out: (s: string) => void): void {
   const attest = report.rows.some((r) => r.gates.some((g) => g.status === "needs-ack"));
   const unchecked = report.rows.some((r) => r.gates.some((g) => g.status === "unchecked"));
   if (attest) out("needs-ack: an attest gate; acknowledge it on the move: rollout advance FEATURE --ack GATE=\"<what you checked>\"");
-  if (unchecked) out("unchecked: an sql gate with no database URL; set ROLLOUT_DATABASE_URL_<DATABASE> or pass --database-url");
+  if (unchecked) out(`unchecked: an sql gate with no database URL; set ${GATES_DATABASE_URL_PREFIX}<DATABASE> or pass --database-url`);
 }
 
 function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boolean }): void {
@@ -163,23 +165,17 @@ function printVerify(r: VerifyReport, out: (s: string) => void): void {
 }
 
 /** Runs the CLI; returns the exit code. Exported for in-process use; the tests run the real process. */
-export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv; cwd: string }): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    io.err(`rollout: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values: v, positionals } = args;
-  if (v.help) {
-    io.out(USAGE);
-    return 0;
-  }
+export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, positionals: true }, async ({ values: v, positionals }, io) => {
   const [command, ...rest] = positionals;
-  const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date() };
+  // A notice (a deprecated variable read) once per run, however many features it served.
+  const noticed = new Set<string>();
+  const notice = (line: string) => {
+    if (!noticed.has(line)) io.err(`rollout: notice: ${line}`);
+    noticed.add(line);
+  };
+  const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date(), notice };
   try {
-    if (!command) throw new UsageError("no command");
+    if (!command) throw new UsageError("no command (status, advance, rollback, kill, set, verify)");
     if (!v.stack) throw new UsageError(`${command} needs --stack <name>`);
     switch (command) {
       case "status": {
@@ -225,33 +221,14 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      const general = !command || e.message.startsWith("unknown command");
-      io.err(`rollout: ${e.message}\n${general ? `\n${USAGE}` : "(npm run rollout -- --help for usage)"}`);
-      return 2;
-    }
     // A stack file that cannot be read at all (StackFileError) is a ConfigError too.
     if (e instanceof ConfigError || e instanceof MoveError || e instanceof GitError || e instanceof LadderDeclarationError) {
       io.err(`rollout: ${e.message}`);
       return 1;
     }
+    // Usage errors (exit 2) and bugs (exit 1) are answered by command(), the same for every CLI.
     throw e;
   }
-}
+});
 
-if (require.main === module) {
-  main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s + "\n"),
-    err: (s) => process.stderr.write(s + "\n"),
-    env: process.env,
-    cwd: process.cwd(),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`rollout: unexpected error (a bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runAsScript("rollout", main);

@@ -21,7 +21,7 @@ let repo: GitFixture;
 
 function rollout(args: string[], extraEnv: Record<string, string> = {}): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_PROJECT: path.join(PROJECT, "tsconfig.json"), ...extraEnv };
-  for (const k of Object.keys(env)) if (k.startsWith("ROLLOUT_DATABASE_URL_") && !(k in extraEnv)) delete env[k];
+  for (const k of Object.keys(env)) if (/^ROLLOUT_(GATES_)?DATABASE_URL_/.test(k) && !(k in extraEnv)) delete env[k];
   const r = spawnSync(process.execPath, ["-r", REGISTER, CLI, ...args], { cwd: repo.dir, env, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -92,7 +92,7 @@ describe("rollout CLI in a temporary git repository", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("refused: chat-sessions/early-session-creation: 10 → 50 (advance)");
     expect(r.stderr).toMatch(/10 has soaked 0 min of its 7 d \(since [^)]+\); 7 d left, until /);
-    expect(r.stderr).toContain("gate draft-conversion-7d (sql) was not checked: no database URL (pass --database-url or set ROLLOUT_DATABASE_URL_CHAT_SESSIONS)");
+    expect(r.stderr).toContain("gate draft-conversion-7d (sql) was not checked: no database URL (pass --database-url or set ROLLOUT_GATES_DATABASE_URL_CHAT_SESSIONS)");
     expect(r.stderr).toContain('force it with a reason: --force --reason "<why>"');
     expect(repo.read(PROD)).toBe(before);
   });
@@ -238,12 +238,32 @@ describe("rollout CLI in a temporary git repository", () => {
       [["advance", "analy-ticket/connection", "--stack", "prod", "--ack", "typo=ok"], "--ack typo: not an attest gate of analy-ticket/connection at 10 (attest gates: error-rate, recovery)"],
       [["verify", "--stack", "prod"], "verify needs --base <gitref>"],
       [["verify", "--stack", "prod", "--base", "no-such-ref"], "--base no-such-ref does not name a commit"],
-      [["status", "--stack", "prod", "--bogus"], "Unknown option '--bogus'"],
+      [["status", "--stack", "prod", "--bogus"], 'unknown option "--bogus"'],
     ];
     for (const [args, message] of cases) {
       const r = rollout(args);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^rollout: /);
       expect(r.stderr).toContain(message);
+      expect(r.stderr.endsWith("\nrun `npm run rollout -- --help` for usage\n"), r.stderr).toBe(true);
+    }
+    // Ten processes: close to the default minute when the machine is busy.
+  }, 120_000);
+
+  it("a missing value or command: exit 2, the problem and the pointer to --help, nothing else", () => {
+    expect(rollout(["status", "--stack"])).toEqual({ code: 2, stdout: "", stderr: "rollout: --stack needs a value\nrun `npm run rollout -- --help` for usage\n" });
+    expect(rollout([])).toEqual({ code: 2, stdout: "", stderr: "rollout: no command (status, advance, rollback, kill, set, verify)\nrun `npm run rollout -- --help` for usage\n" });
+  });
+
+  it("--help prints the usage, naming the gates' URL variables, on stdout and exits 0", () => {
+    for (const args of [["--help"], ["advance", "x", "-h"]]) {
+      const r = rollout(args);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toMatch(/^usage: npm run rollout -- <command> \[options\]\n/);
+      expect(r.stdout).toContain("ROLLOUT_GATES_DATABASE_URL_<DATABASE>");
+      expect(r.stdout).toContain("ROLLOUT_DATABASE_URL_<DATABASE>\n                       its old name");
     }
   });
 

@@ -146,9 +146,11 @@ describe("rollout CLI with a real database", () => {
   let url: string;
   let db: Client;
   const run = (args: string[], env: Record<string, string> = {}) => {
+    // Only the URLs a test passes: none inherited from the developer's shell.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^ROLLOUT_(GATES_)?DATABASE_URL_/.test(k)));
     const r = spawnSync(process.execPath, ["-r", path.join(PROJECT, "node_modules/ts-node/register/transpile-only"), path.join(PROJECT, "infra/cli/rollout.ts"), ...args], {
       cwd: repo.dir,
-      env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT, "tsconfig.json"), ...env },
+      env: { ...inherited, TS_NODE_PROJECT: path.join(PROJECT, "tsconfig.json"), ...env },
       encoding: "utf8",
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -174,22 +176,29 @@ describe("rollout CLI with a real database", () => {
     expect(r.stderr + r.stdout).not.toContain(url);
   });
 
-  it("with --ack (URL from ROLLOUT_DATABASE_URL_CHAT_SESSIONS): allowed, committed; verify re-checks the gate on the database", async () => {
-    const env = { ROLLOUT_DATABASE_URL_CHAT_SESSIONS: url };
+  it("with --ack (URL from ROLLOUT_GATES_DATABASE_URL_CHAT_SESSIONS): allowed, committed; verify re-checks the gate on the database", async () => {
+    const env = { ROLLOUT_GATES_DATABASE_URL_CHAT_SESSIONS: url };
     const r = run(["advance", "chat-sessions/early-session-creation", "--stack", "prod", "--ack", "upload-success=98.4% over 7 d (upload dashboard)", "--commit"], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("chat-sessions/early-session-creation: 10 → 50 (advance): wrote stacks/Pulumi.prod.yaml");
     const v = run(["verify", "--stack", "prod", "--base", "HEAD~1"], env);
     expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toBe("");
     expect(v.stdout).toContain("✓ gate draft-conversion-7d (sql, pass): 85 >= 75 is true");
     expect(v.stdout).toContain("✓ gate upload-success (attest, acked): acknowledged: 98.4% over 7 d (upload dashboard)");
   });
 
-  it("verify fails when the data no longer passes (conversion fell to 60%)", async () => {
+  it("verify fails when the data no longer passes (conversion fell to 60%); the URL here comes from the deprecated name", async () => {
     await db.query("update public.fe_chat_sessions set first_message_at = null where id in (select id from public.fe_chat_sessions order by id limit 5)");
     const v = run(["verify", "--stack", "prod", "--base", "HEAD~1"], { ROLLOUT_DATABASE_URL_CHAT_SESSIONS: url });
     expect(v.code).toBe(1);
     expect(v.stderr).toContain("gate draft-conversion-7d (sql) failed: 60 >= 75 is false");
+    // Read, with one notice naming both variables and never the value.
+    const notices = v.stderr.split("\n").filter((l) => l.includes("deprecated"));
+    expect(notices).toEqual([
+      "rollout: notice: ROLLOUT_DATABASE_URL_CHAT_SESSIONS is deprecated; rename it to ROLLOUT_GATES_DATABASE_URL_CHAT_SESSIONS (the old name is read until the next release)",
+    ]);
+    expect(v.stderr + v.stdout).not.toContain(url);
   });
 
   it("status reads the gates on the database", async () => {
