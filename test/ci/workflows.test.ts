@@ -8,7 +8,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { CATALOG } from "../../infra/apps";
-import { databaseUrlEnvName } from "../../infra/rollout/gates";
+import { databaseUrlEnvName, deprecatedDatabaseUrlEnvName } from "../../infra/rollout/gates";
 
 const ROOT = path.resolve(__dirname, "../..");
 const GITHUB = path.join(ROOT, ".github");
@@ -200,9 +200,13 @@ describe("deploy.yml", () => {
     const databases = [...new Set(CATALOG.flatMap((a) => (a.database ? [a.database.name] : [])))].sort();
     expect(databases.length).toBeGreaterThan(0);
     for (const job of ["deploy", "deploy-prod"]) {
-      const urls = Object.keys(w.jobs[job].env ?? {}).filter((k) => k.startsWith("ROLLOUT_DATABASE_URL_"));
+      const env = Object.keys(w.jobs[job].env ?? {});
+      const urls = env.filter((k) => k.startsWith("ROLLOUT_GATES_DATABASE_URL_"));
       expect(urls.sort(), job).toEqual(databases.map(databaseUrlEnvName).sort());
-      for (const k of urls) expect(w.jobs[job].env![k]).toBe(`\${{ secrets.${k} }}`);
+      // The old names too, for one release: rollout reads them only when the new one is empty, and says so.
+      const old = env.filter((k) => k.startsWith("ROLLOUT_DATABASE_URL_"));
+      expect(old.sort(), job).toEqual(databases.map(deprecatedDatabaseUrlEnvName).sort());
+      for (const k of [...urls, ...old]) expect(w.jobs[job].env![k]).toBe(`\${{ secrets.${k} }}`);
     }
     expect(JSON.stringify(deploySteps)).not.toContain("--skip-sql-gates");
   });
