@@ -25,13 +25,14 @@ Puts the app's declared crons into the app repository's vercel.json (every other
 that it holds them (for the app repository's CI).
 
 options:
-  --app APP     the app (apps: ${CATALOG.map((a) => a.name).join(", ")})
+  --app APP     the app, one of the catalog's (apps below)
   --write PATH  write the app's declared crons into PATH (other keys kept; created if missing)
   --check PATH  exit 1 with a diff when PATH's crons differ from the declaration
   --plan P      validate schedules for plan P (default: the strictest plan of the stacks managing the app)
   -h, --help    this text
 
-exit codes: 0 ok, 1 the file differs or cannot be read, or a declared cron is invalid, 2 usage`;
+exit codes: 0 ok, 1 the file differs or cannot be read, or a declared cron is invalid, 2 usage
+apps: ${CATALOG.map((a) => a.name).join(", ")}`;
 
 /** What `main` needs besides the common io. */
 export interface CronsOptions {

@@ -30,7 +30,7 @@ commands:
   repair --reverted V...    remove versions from the ledger (no SQL is run)
 
 options:
-  --database-url URL        Postgres URL of the migration owner (default: env ${MIGRATIONS_URL_ENV});
+  --database-url URL        Postgres URL of the migration owner (default: the environment, below);
                             never the transaction pooler (port 6543)
   --dir DIR                 migrations directory, e.g. migrations/chat-sessions
   --dry-run                 push: show what would be applied, change nothing
@@ -40,8 +40,8 @@ environment:
   ${MIGRATIONS_URL_ENV}
                             the URL when --database-url is not given (keeps it out of shell history);
                             the role migrations run as (postgres on Supabase)
-  ${DEPRECATED_MIGRATIONS_URL_ENV}              its old name: still read when ${MIGRATIONS_URL_ENV} is unset, with a
-                            notice; removed in the next release
+  ${DEPRECATED_MIGRATIONS_URL_ENV}              its old name: still read when ${MIGRATIONS_URL_ENV}
+                            is unset, with a notice; removed in the next release
 
 exit codes: 0 ok, 1 failure or refusal (the reason and the fix are printed), 2 usage`;
 

@@ -22,7 +22,8 @@ options:
   -h, --help   this text
 
 environment:
-  ROLLOUT_ENGINE_CACHE   where builds are cached (default: $XDG_CACHE_HOME/rollout-stack, else ~/.cache/rollout-stack)
+  ROLLOUT_ENGINE_CACHE   where builds are cached (default: $XDG_CACHE_HOME/rollout-stack, else
+                         ~/.cache/rollout-stack)
 
 exit codes: 0 ready, 1 failure (Go missing, build failed, version mismatch), 2 usage`;
 

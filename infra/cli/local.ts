@@ -32,8 +32,8 @@ export interface LocalOptions {
   steps?: readonly LocalStep[];
 }
 
-export const USAGE = `usage: npm run local [-- --port N] [--dir DIR]   start or reuse the local Postgres and converge the local stack
-       npm run local -- stop [--dir DIR]          stop it (data kept in .local/postgres)
+export const USAGE = `usage: npm run local [-- --port N] [--dir DIR]   start or reuse the local Postgres, converge the local stack
+       npm run local -- stop [--dir DIR]          stop it (the data stays in .local/postgres)
 
 Converges every database of stacks/Pulumi.local.yaml (bootstrap, migrations as postgres, schemas,
 grants, buckets, RLS policies, bucketing functions, checks); a second run says nothing changed.

@@ -43,7 +43,8 @@ options:
   --force              make a move the rules refuse (needs --reason; recorded as a Rollout-Force trailer)
   --commit             commit the stack file with the message and trailers (otherwise the command is printed)
   --dry-run            check and print, do not write
-  --database-url URL   the app's database for sql gates, read-only (default: env ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
+  --database-url URL   a read-only URL of the app's database for sql gates (default: env
+                       ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
   --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
                        <productionBranch>, HEAD: the first that exists)
   --base GITREF        verify: the commit to compare with (the last deployed commit, or the PR's base)
