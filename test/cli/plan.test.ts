@@ -114,7 +114,7 @@ describe.each(MOVES)("seed move on prod: $name", (m) => {
     expect(j.vercel.map((v: any) => v.app)).toEqual([m.app]);
     const [app] = j.vercel;
     expect(app.env).toEqual(
-      ["production", "preview", "development"].flatMap((target) => m.env.map(([key, before, after]) => ({ target, key, change: "changed", secret: false, before, after }))),
+      ["production", "preview", "development"].flatMap((target) => m.env.map(([key, before, after]) => ({ channel: "env", target, key, change: "changed", secret: false, before, after }))),
     );
     expect(app.redeploy).toEqual({ redeploy: true, reason: m.reason, keys: m.env.map(([k]) => k) });
     expect(j.resources.replaced.map((r: any) => [r.type, r.name, r.replaceBecause])).toEqual([[T.deployment, `${m.app}-production`, ["meta"]]]);
@@ -134,7 +134,8 @@ describe("output", () => {
     expect(JSON.parse(json.stdout)).toEqual(first.json);
     const again = ok(repo.plan(["--stack", "prod", "--base", base]));
     expect(again.stdout).toBe(first.stdout);
-  });
+    // Three plans of two renders each.
+  }, 180_000);
 
   it("through npm, as the pull-request workflow runs it: `npm run --silent plan -- ... --format json`", () => {
     move("chat-sessions/cleanup", "live");
@@ -187,7 +188,7 @@ describe("output", () => {
     const chat = j.vercel.find((v: any) => v.app === "chat-sessions");
     expect(chat.crons).toMatchObject({ enabledBefore: null, enabledAfter: true, added: [{ path: "/api/admin/cleanup-sessions", schedule: "0 2 * * *" }] });
     // The CRON_SECRET is sensitive: listed, never shown.
-    expect(chat.env.find((e: any) => e.key === "CRON_SECRET" && e.target === "production")).toEqual({ target: "production", key: "CRON_SECRET", change: "added", secret: true });
+    expect(chat.env.find((e: any) => e.key === "CRON_SECRET" && e.target === "production")).toEqual({ channel: "env", target: "production", key: "CRON_SECRET", change: "added", secret: true });
     expect(j.databases.map((d: any) => d.database)).toEqual(["analy-ticket", "chat-sessions", "conversation-raw-storage", "health-companion", "metadata-context"]);
     expect(j.resources.removed).toEqual([]);
     expect(j.resources.added.length).toBeGreaterThan(90);
@@ -239,7 +240,7 @@ describe("a base whose code differs", () => {
       ["health-companion-checks", ["declaration"]],
       ["health-companion-migrations", ["files"]],
     ]);
-    expect(db.other).toEqual([{ kind: "Checks", name: "health-companion-checks", change: "changed", details: [], note: "run again after the changes above" }]);
+    expect(db.other).toEqual([{ kind: "Checks", name: "checks", change: "changed", details: [], note: "run again after the changes above" }]);
 
     const md = run.stdout;
     expect(md.split("\n")[0]).toBe(
@@ -287,6 +288,45 @@ describe("a base whose code differs", () => {
   });
 });
 
+describe("a base whose code predates the stack model", () => {
+  /** The program as it was before `planStack`: components built from the config directly. */
+  const PROGRAM_BEFORE_MODEL = `import { loadPulumiStackConfig } from "./config";
+import { SupabaseDatabase } from "./supabase/database";
+import { databasesOf } from "./supabase/declaration";
+import { VercelApp } from "./vercel";
+
+const config = loadPulumiStackConfig();
+const databases = databasesOf(config.apps).map((decl) => new SupabaseDatabase(decl.name, { database: decl, config }));
+const vercelApps = config.mode === "cloud" ? config.apps.map((app) => new VercelApp(app.name, { app, config, deployAfter: databases.filter((d) => d.plan.name === app.database?.name) })) : [];
+export const stack = config.stack;
+export const apps = vercelApps.map((a) => a.plan.app);
+`;
+
+  it("falls back to the render diff, says so, and still shows the phase move and the resources it touches", () => {
+    repo.write("infra/index.ts", PROGRAM_BEFORE_MODEL);
+    fs.rmSync(path.join(repo.dir, "infra/model"), { recursive: true });
+    const old = repo.commit("the program before the stack model");
+    repo.restore(base);
+    try {
+      move("metadata-context/enhanced-context", "50");
+      const run = ok(repo.plan(["--stack", "prod", "--base", old], { json: true }));
+      const j = run.json;
+      expect(j.diff).toBe("render");
+      expect(j.notes).toContain(`the base ${old} predates the stack model: env values, redeploys and database items are not itemised; see the resource changes`);
+      expect(j.vercel).toEqual([]);
+      expect(j.databases).toEqual([]);
+      expect(j.phases.map((p: any) => [p.key, p.from, p.to])).toEqual([["metadata-context/enhanced-context", "10", "50"]]);
+      // The moved vars change in place (value, comment) and the production deployment is replaced (meta).
+      expect(j.resources.replaced.map((r: any) => [r.name, r.replaceBecause])).toEqual([["metadata-context-production", ["meta"]]]);
+      expect(j.resources.updated.map((r: any) => [r.name, r.inputs])).toEqual([["metadata-context-env-ENABLE_METADATA_ROLLOUT_PERCENTAGE", ["comment", "value"]]]);
+      expect(j.resources.added).toEqual([]);
+      expect(j.resources.removed).toEqual([]);
+    } finally {
+      repo.git(["reset", "-q", "--hard", base]);
+    }
+  });
+});
+
 describe("secrets", () => {
   const HEAD_SECRET = "sk-live-HEAD-known-secret-value-0123456789";
   const BASE_SECRET = "sk-live-BASE-known-secret-value-9876543210";
@@ -309,8 +349,8 @@ describe("secrets", () => {
       const [app] = j.vercel;
       expect(app.app).toBe("metadata-context");
       expect(app.env).toEqual([
-        { target: "production", key: "OPENAI_API_KEY", change: "changed", secret: true },
-        { target: "preview", key: "OPENAI_API_KEY", change: "changed", secret: true },
+        { channel: "env", target: "production", key: "OPENAI_API_KEY", change: "changed", secret: true },
+        { channel: "env", target: "preview", key: "OPENAI_API_KEY", change: "changed", secret: true },
       ]);
       expect(app.redeploy).toEqual({ redeploy: true, reason: "production env changed: OPENAI_API_KEY (secret) changed", keys: ["OPENAI_API_KEY"] });
       expect(md.stdout).toContain("| production | `OPENAI_API_KEY` | (secret) | (secret) changed |");
