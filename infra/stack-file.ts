@@ -417,7 +417,7 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
     fail(problems);
   }
 
-  const top = toData(doc, file, at);
+  const top = toData(doc, file, at, !!options.lenient);
   if (top !== null && top !== undefined && !isPlainMap(top)) {
     const line = doc.contents?.range ? at(doc.contents.range[0]).line : 1;
     fail([{ key: `${file}:${line}`, code: "not-a-map", file, line, message: `the document is ${kindOf(top)}, not a map; a stack file is a map with a \`config:\` key` }]);
@@ -444,7 +444,7 @@ function kindOf(value: unknown): string {
  * limits, nesting is bounded. Our own walk rather than `toJS()`, whose maps are ordinary objects (a
  * `__proto__` key would set the prototype) and whose errors quote anchor names with no line.
  */
-function toData(doc: Document, file: string, at: (offset: number) => { line: number; col: number; where: string }): unknown {
+function toData(doc: Document, file: string, at: (offset: number) => { line: number; col: number; where: string }, lenient: boolean): unknown {
   let aliases = 0;
   let nodes = 0;
   const fail = (node: YamlNode | null | undefined, code: StackFileFault, message: string, trail: readonly string[] = []): never => {
@@ -460,6 +460,7 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
         fail(node, "too-many-aliases", `uses aliases (\`*name\`) more than ${STACK_FILE_LIMITS.maxAliases} times, counting nested ones; write the values out instead`, trail);
       }
       const target = node.resolve(doc);
+      if (!target && lenient) return null;
       if (!target) fail(node, "undefined-alias", "an alias (`*name`) refers to no anchor (`&name`) defined before it; define the anchor first or write the value out", trail);
       return convert(target, depth, trail);
     }
@@ -476,9 +477,11 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
       const out: Record<string, unknown> = Object.create(null);
       for (const pair of node.items) {
         const keyNode = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        // Lenient reading (redaction) keeps what it can: a later duplicate wins, odd keys are skipped.
+        if (pair.key !== null && !isScalar(keyNode) && lenient) continue;
         if (pair.key !== null && !isScalar(keyNode)) fail(pair.key as YamlNode, "syntax", "a key is not a plain string; write keys as plain text", trail);
         const key = keyNode === null || keyNode === undefined ? "" : String((keyNode as Scalar).value);
-        if (Object.prototype.hasOwnProperty.call(out, key)) {
+        if (Object.prototype.hasOwnProperty.call(out, key) && !lenient) {
           fail(pair.key as YamlNode, "duplicate-key", "a key is written twice in the same map; keep one of the two", [...trail, key]);
         }
         out[key] = convert(pair.value, depth + 1, [...trail, key]);

@@ -161,6 +161,10 @@ describe("hostile stack files: each fault class", () => {
   it("a broken secure value's text is not printed, but the redactor still learns it", () => {
     const text = FAULTS[1].text() as string;
     expect(secretsInStackFile(text).some((s) => s.includes(S))).toBe(true);
+    // A duplicate key fails the parse, but redaction still reads the file (the later value wins).
+    const dup = `config:\n  vercel:apiToken: { secure: ${V} }\n  vercel:apiToken: { secure: ${S} }\n`;
+    expect(() => parseStackFile(dup)).toThrow(StackFileError);
+    expect(secretsInStackFile(dup)).toContain(S);
   });
 
   it("provider namespaces are left alone, and near-misses of ours are not", () => {
