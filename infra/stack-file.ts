@@ -390,7 +390,7 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
     lineCounter: lines,
     prettyErrors: false,
     // The library compares each key with every earlier one (quadratic: a file of 50,000 keys takes
-    // minutes); \`toData\` finds duplicates with a lookup instead.
+    // minutes); `toData` finds duplicates with a lookup instead.
     uniqueKeys: false,
     strict: true,
     stringKeys: true,
