@@ -24,6 +24,7 @@ import { rawEntriesFromYaml, stackFilePath } from "../infra/stack-file";
 import { SupabaseDatabase } from "../infra/supabase/database";
 import { databasesOf } from "../infra/supabase/declaration";
 import { VercelApp } from "../infra/vercel";
+import { TYPES as T } from "../infra/vercel/resource-types";
 import type { Bench } from "./index";
 import { fmt, median, ms } from "./timing";
 
@@ -34,12 +35,6 @@ const LINEAR_TOLERANCE = 1.5;
 const STACK = "prod";
 const PROGRAM = path.resolve(__dirname, "../infra/index");
 
-const T = {
-  env: "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable",
-  deployment: "vercel:index/deployment:Deployment",
-  password: "random:index/randomPassword:RandomPassword",
-  app: "rollout-stack:vercel:App",
-} as const;
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Linearity
