@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config";
-import { BaseRefError, formatReport, planRedactor, PlanUsageError, RenderError, runPlan } from "../plan";
+import { formatReport, planRedactor, RenderError, runPlan } from "../plan";
 import { stopActiveRenders } from "../plan/run";
 import { removeActiveWorktrees } from "../plan/worktree";
 import { GitError } from "../rollout/history";
@@ -73,8 +73,8 @@ export const main = command({ name: "plan", usage: USAGE, options: OPTIONS }, as
     io.out(formatReport(outcome, args.format).replace(/\n$/, ""));
     return 0;
   } catch (e) {
-    // The plan module's own usage errors (a bad stack name, a base that is not a commit) exit 2 like ours.
-    if (e instanceof PlanUsageError || e instanceof BaseRefError) throw new UsageError(redact(e.message));
+    // Usage errors of the plan module (a bad stack name, a base that is not a commit: BaseRefError) exit 2, redacted.
+    if (e instanceof UsageError) throw new UsageError(redact(e.message));
     if (e instanceof ConfigError || e instanceof RenderError || e instanceof GitError) {
       io.err(`plan: ${redact(e.message)}`);
       return 1;

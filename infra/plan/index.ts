@@ -15,6 +15,7 @@ import * as path from "path";
 import { CATALOG } from "../apps";
 import type { FeatureDecl } from "../apps/types";
 import { ConfigError } from "../config";
+import { UsageError } from "../errors";
 import { fileAt, isGitRepo } from "../rollout/history";
 import { readStackFile, StackFileError } from "../stack-file";
 import { renderMarkdown } from "./markdown";
@@ -29,13 +30,6 @@ export { BaseRefError } from "./worktree";
 export { RenderError } from "./run";
 export type { PlanReport } from "./report";
 
-/** A mistake in how `plan` was called (exit code 2). */
-export class PlanUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PlanUsageError";
-  }
-}
 
 export interface PlanOptions {
   /** The working tree's project root (holds `Pulumi.yaml`). */
@@ -101,12 +95,12 @@ export function planRedactor(options: PlanOptions): Redactor {
   return redactor(secrets);
 }
 
-/** Renders the stack (and the base) and builds the report. Throws `PlanUsageError`, `BaseRefError`, `ConfigError`, `RenderError`. */
+/** Renders the stack (and the base) and builds the report. Throws `UsageError`, `BaseRefError`, `ConfigError`, `RenderError`. */
 export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const root = path.resolve(options.root);
-  if (!/^[A-Za-z0-9._-]+$/.test(options.stack)) throw new PlanUsageError(`--stack ${JSON.stringify(options.stack)} is not a stack name`);
+  if (!/^[A-Za-z0-9._-]+$/.test(options.stack)) throw new UsageError(`--stack ${JSON.stringify(options.stack)} is not a stack name`);
   const project = readProjectFile(root);
-  if (!project) throw new PlanUsageError(`${root} has no Pulumi.yaml; run plan from the project root (or pass --cwd)`);
+  if (!project) throw new UsageError(`${root} has no Pulumi.yaml; run plan from the project root (or pass --cwd)`);
   const rel = stackFileRel(project, options.stack);
   const headFile = path.join(root, rel);
   if (!fs.existsSync(headFile)) {

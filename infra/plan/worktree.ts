@@ -7,10 +7,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { UsageError } from "../errors";
 import { git, GitError, isGitRepo, resolveCommit } from "../rollout/history";
 
 /** A `--base` that is not usable (not a repository, not a commit): a usage mistake. */
-export class BaseRefError extends Error {
+export class BaseRefError extends UsageError {
   constructor(message: string) {
     super(message);
     this.name = "BaseRefError";
