@@ -1,7 +1,7 @@
 /**
  * The Pulumi program: stack config → typed config → app declarations → the stack model
  * (`planStack`) → components → resources. Loaded by the Pulumi Node host through the project's
- * ts-node (`Pulumi.yaml`).
+ * ts-node (`Pulumi.yaml`). The design and its reasons: docs/architecture.md.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadPulumiStackConfig } from "./config";

@@ -14,6 +14,7 @@
  * the diff is one line. Only a feature that has no line yet is added through the Document API.
  *
  * No Pulumi import: the CLIs and the plan's parent process load this without the Pulumi SDK.
+ * See docs/architecture.md, sections 3.1 and 3.2.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -11,6 +11,7 @@
  * Pure: no Pulumi, no network. It reads the migration files (their hashes are part of what the stack
  * declares). The model is plain JSON-able data and holds no secret value: a secret is a reference to
  * its config key, optionally with a version (a fingerprint) so that a changed secret shows as changed.
+ * Why a model first: docs/architecture.md, section 3.3.
  */
 import * as fs from "fs";
 import * as path from "path";

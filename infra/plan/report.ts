@@ -14,6 +14,7 @@
  *
  * JSON shape: `PlanReport` below (`format: "rollout-stack.plan/v1"`). No value in it is secret: secret
  * inputs arrive masked (`snapshot.ts`) and the model holds no secret; secrets are reported as "changed".
+ * See docs/architecture.md, section 3.13.
  */
 import type { FeatureDecl } from "../apps/types";
 import { diffPlans, type AppChange, type DatabaseChange, type ItemChange, type PlanDiff } from "../model/diff";

@@ -1,6 +1,7 @@
 /**
  * The dynamic resources' type tokens and replace rules, as plain data (no Pulumi import) so the plan
  * report can read them. Each rule is the `REPLACE_ON` its own handler's `diff` uses: written once.
+ * See docs/architecture.md, section 3.9.
  */
 import { REPLACE_ON as bucket } from "./handlers/bucket";
 import { REPLACE_ON as checks } from "./handlers/checks";
