@@ -13,11 +13,10 @@
  * its config key, optionally with a version (a fingerprint) so that a changed secret shows as changed.
  * Why a model first: docs/architecture.md, section 3.3.
  */
-import * as fs from "fs";
 import * as path from "path";
 import type { StackConfig } from "../config";
 import { databasesOf, planStackDatabase, type StackDatabasePlan } from "../supabase/declaration";
-import { readMigrationFiles } from "../supabase/migrations";
+import { migrationRefs } from "../supabase/migrations";
 import { describeAppEffect, diffPlans } from "./diff";
 import { planVercelApp, type EnvValue, type VercelAppPlan } from "../vercel/env-plan";
 
@@ -59,12 +58,6 @@ export interface PlanStackOptions {
 
 const ROOT = path.resolve(__dirname, "../..");
 
-function migrationRefs(root: string, dir: string): { version: string; name: string; sha256: string }[] {
-  const abs = path.join(root, dir);
-  if (!fs.existsSync(abs)) return [];
-  return readMigrationFiles(abs).map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 }));
-}
-
 function withSecretVersions(plan: VercelAppPlan, versions: Readonly<Record<string, string>>): VercelAppPlan {
   const versioned = (v: EnvValue): EnvValue => (v.kind === "secret" && versions[v.secretKey] !== undefined ? { ...v, version: versions[v.secretKey] } : v);
   return {
@@ -82,7 +75,7 @@ export function planStack(config: StackConfig, options: PlanStackOptions = {}): 
   const root = options.root ?? ROOT;
   const databases = databasesOf(config.apps).map((decl) => {
     const dir = `migrations/${decl.name}`;
-    return planStackDatabase(decl, { mode: config.mode, projectRef: config.databases[decl.name]?.projectRef, migrationsDir: dir, files: migrationRefs(root, dir) });
+    return planStackDatabase(decl, { mode: config.mode, projectRef: config.databases[decl.name]?.projectRef, migrationsDir: dir, files: migrationRefs(path.join(root, dir)) });
   });
   const apps = config.apps.map((app): AppModel => {
     const vercel = config.mode === "cloud" ? planVercelApp(app, config) : null;

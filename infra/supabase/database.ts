@@ -11,13 +11,12 @@
  * a bucket or the migration history. Policies are dropped with their resource (a table without
  * policies but with RLS denies everything: fail closed).
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseDecl } from "../apps/types";
 import type { StackConfig } from "../config";
-import { planStackDatabase, RETAINED_ON_DELETE, type MigrationFileRef, type StackDatabasePlan } from "./declaration";
-import { readMigrationFiles } from "./migrations";
+import { planStackDatabase, RETAINED_ON_DELETE, type StackDatabasePlan } from "./declaration";
+import { migrationRefs } from "./migrations";
 import { Bucket, Checks, DataApiExposure, ManagedSql, Migrations, RlsPolicy, Schema } from "./resources";
 import { createPolicySql } from "./sql/policies";
 
@@ -77,7 +76,7 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
             mode: args.config.mode,
             projectRef: args.config.databases[args.database.name]?.projectRef,
             migrationsDir: args.migrationsDir ?? `migrations/${args.database.name}`,
-            files: migrationRefs(args.migrationsDir ?? `migrations/${args.database.name}`),
+            files: migrationRefs(path.join(ROOT, args.migrationsDir ?? `migrations/${args.database.name}`)),
             globalFileSizeLimit: args.globalFileSizeLimit,
           });
     this.plan = plan;
@@ -162,11 +161,4 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
   private createDataApi(name: string, exposure: { projectRef: string; schemas: string[] }): DataApiExposure {
     return new DataApiExposure(`${name}-data-api`, exposure, { parent: this, dependsOn: [this.checks] });
   }
-}
-
-/** `{version, name, sha256}` of each migration file (the engine reads them), none if the directory is absent. */
-export function migrationRefs(dir: string, root = ROOT): MigrationFileRef[] {
-  const abs = path.join(root, dir);
-  if (!fs.existsSync(abs)) return [];
-  return readMigrationFiles(abs).map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 }));
 }

@@ -6,7 +6,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { catalogByName } from "../../infra/apps";
 import { loadStackConfigFile } from "../../infra/config";
-import { redeployReason } from "../../infra/vercel/env-plan";
 import { scheduleProblems } from "../../infra/vercel/crons";
 import { diffRenders, fakeSecret, withConfig, type RecordedResource, type Render } from "../support/pulumi";
 import { realStackConfig, renderStack, STACKS } from "./render";
@@ -19,6 +18,14 @@ const T = {
   password: "random:index/randomPassword:RandomPassword",
   app: "rollout-stack:vercel:App",
 };
+/** The production deployment meta entries (`env.<KEY>`) that differ between two renders of an app: KEY → [before, after]. */
+function metaChanges(before: Render, after: Render, app: string): Record<string, [string | undefined, string | undefined]> {
+  const a: Record<string, string> = before.get(T.deployment, `${app}-production`).inputs.meta;
+  const b: Record<string, string> = after.get(T.deployment, `${app}-production`).inputs.meta;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k.startsWith("env.") && a[k] !== b[k]).sort();
+  return Object.fromEntries(keys.map((k) => [k.slice("env.".length), [a[k], b[k]]]));
+}
+
 /** The value of every feature env var per stack and app, as the stack files' phases deliver them. */
 const flags = (keys: string[], value: string) => Object.fromEntries(keys.map((k) => [k, value]));
 const SP = (names: string[]) => names.map((n) => `NEXT_PUBLIC_SP_${n}`);
@@ -290,14 +297,14 @@ describe("the CRON_SECRET across stacks", () => {
 });
 
 /** The seed moves, each as a one-line change to the prod stack file. */
-const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<typeof realStackConfig>) => ReturnType<typeof realStackConfig>; keys: string[]; reason: string }[] = [
+const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<typeof realStackConfig>) => ReturnType<typeof realStackConfig>; keys: string[]; meta: Record<string, [string, string]> }[] = [
   {
     name: "flag on (multi-thread chat off → on)",
     app: "health-companion",
     key: "rollout-stack:phases",
     change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "health-companion/multi-thread-chat": "on" })),
     keys: ["NEXT_PUBLIC_MULTI_THREAD_CHAT"],
-    reason: 'production env changed: NEXT_PUBLIC_MULTI_THREAD_CHAT "false" → "true"',
+    meta: { NEXT_PUBLIC_MULTI_THREAD_CHAT: ["false", "true"] },
   },
   {
     name: "10 → 50 (metadata context)",
@@ -305,7 +312,7 @@ const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<ty
     key: "rollout-stack:phases",
     change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "metadata-context/enhanced-context": 50 })),
     keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE"],
-    reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "50"',
+    meta: { ENABLE_METADATA_ROLLOUT_PERCENTAGE: ["10", "50"] },
   },
   {
     name: "dry-run → live (cleanup cron)",
@@ -313,7 +320,7 @@ const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<ty
     key: "rollout-stack:phases",
     change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "chat-sessions/cleanup": "live" })),
     keys: ["SESSION_CLEANUP_DRY_RUN"],
-    reason: 'production env changed: SESSION_CLEANUP_DRY_RUN "true" → "false"',
+    meta: { SESSION_CLEANUP_DRY_RUN: ["true", "false"] },
   },
   {
     name: "kill back to off (metadata context 10 → off)",
@@ -321,7 +328,7 @@ const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<ty
     key: "rollout-stack:phases",
     change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "metadata-context/enhanced-context": "off" })),
     keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE", "USE_ENHANCED_METADATA_CONTEXT"],
-    reason: 'production env changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE "10" → "0"; USE_ENHANCED_METADATA_CONTEXT "true" → "false"',
+    meta: { ENABLE_METADATA_ROLLOUT_PERCENTAGE: ["10", "0"], USE_ENHANCED_METADATA_CONTEXT: ["true", "false"] },
   },
   {
     name: "threshold 24 → 12 (seed 000-15)",
@@ -329,7 +336,7 @@ const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<ty
     key: "rollout-stack:settings",
     change: (c) => withConfig(c, "rollout-stack:settings", (s) => ({ ...s, "chat-sessions/SESSION_CLEANUP_THRESHOLD_HOURS": "12" })),
     keys: ["SESSION_CLEANUP_THRESHOLD_HOURS"],
-    reason: 'production env changed: SESSION_CLEANUP_THRESHOLD_HOURS "24" → "12"',
+    meta: { SESSION_CLEANUP_THRESHOLD_HOURS: ["24", "12"] },
   },
 ];
 
@@ -360,9 +367,8 @@ describe.each(MOVES)("move on prod: $name", (move) => {
     expect(b.state.result).toBe(a.state.result);
   });
 
-  it("says why production redeploys", () => {
-    const metaOf = (r: Render) => r.get(T.deployment, `${move.app}-production`).inputs.meta;
-    expect(redeployReason(metaOf(before), metaOf(after)).text).toBe(move.reason);
+  it("changes the production deployment's meta entries of exactly the moved keys", () => {
+    expect(metaChanges(before, after, move.app)).toEqual(move.meta);
     expect(after.outputs.vercel[move.app].deployment.envHash).not.toBe(before.outputs.vercel[move.app].deployment.envHash);
   });
 });
@@ -393,8 +399,9 @@ describe("changes that are not production moves", () => {
       [before.get(T.env, "chat-sessions-env-CRON_SECRET").urn]: ["comment", "value"],
       [before.get(T.deployment, "chat-sessions-production").urn]: ["meta"],
     });
-    const metaOf = (r: Render) => r.get(T.deployment, "chat-sessions-production").inputs.meta;
-    expect(redeployReason(metaOf(before), metaOf(after)).text).toBe("production env changed: CRON_SECRET (secret) changed");
+    const changes = metaChanges(before, after, "chat-sessions");
+    expect(Object.keys(changes)).toEqual(["CRON_SECRET"]);
+    expect(changes.CRON_SECRET.every((v) => /^hmac:[0-9a-f]{16}$/.test(v ?? ""))).toBe(true);
   });
 
   it("a changed secret redeploys with a new digest, and neither value shows in the meta", async () => {
@@ -406,7 +413,9 @@ describe("changes that are not production moves", () => {
     expect(Object.keys(d.changed).sort()).toEqual([before.get(T.deployment, "metadata-context-production").urn, before.get(T.env, "metadata-context-env-OPENAI_API_KEY").urn].sort());
     const meta = after.get(T.deployment, "metadata-context-production").inputs.meta;
     expect(JSON.stringify(meta)).not.toContain("sk-rotated-value");
-    expect(redeployReason(before.get(T.deployment, "metadata-context-production").inputs.meta, meta).text).toBe("production env changed: OPENAI_API_KEY (secret) changed");
+    const changes = metaChanges(before, after, "metadata-context");
+    expect(Object.keys(changes)).toEqual(["OPENAI_API_KEY"]);
+    expect(changes.OPENAI_API_KEY.every((v) => /^hmac:[0-9a-f]{16}$/.test(v ?? ""))).toBe(true);
   });
 
   it("an unchanged stack renders identically twice", async () => {

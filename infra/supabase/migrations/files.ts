@@ -54,6 +54,15 @@ export function readMigrationFiles(dir: string): MigrationFile[] {
   return readMigrationDir(dir).files;
 }
 
+/**
+ * `{version, name, sha256}` of each migration file in `dir` (what the `Migrations` resource and the
+ * stack model carry); none when the directory does not exist (a database with no migrations yet).
+ */
+export function migrationRefs(dir: string): { version: string; name: string; sha256: string }[] {
+  if (!fs.existsSync(dir)) return [];
+  return readMigrationFiles(dir).map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 }));
+}
+
 /** `readMigrationFiles` plus the `.sql` files it ignored. */
 export function readMigrationDir(dir: string): ReadResult {
   let entries: fs.Dirent[];

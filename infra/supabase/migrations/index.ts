@@ -12,6 +12,7 @@ export {
   lineCol,
   MIGRATION_FILE_PATTERN,
   readMigrationDir,
+  migrationRefs,
   readMigrationFiles,
   type MigrationFile,
 } from "./files";
