@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "util";
 import { UsageError } from "../errors";
+import { stripControlChars } from "../text";
 
 export { UsageError };
 
@@ -130,9 +131,10 @@ export function command<O extends OptionSpecs, X extends unknown[] = []>(
 
 /** The io of a real process: stdout, stderr, its environment and working directory. */
 export function processIo(overrides: Partial<CliIo> = {}): CliIo {
+  // Lines carry values from stack files and declarations: no terminal escapes reach the terminal.
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => process.stdout.write(`${stripControlChars(line)}\n`),
+    err: (line) => process.stderr.write(`${stripControlChars(line)}\n`),
     env: process.env,
     cwd: process.cwd(),
     ...overrides,

@@ -6,6 +6,7 @@
  * Changes come first (phases, env, redeploy, crons, database, secrets); the full resource list is
  * folded. Whole declarations (a new app, a render without `--base`) are folded too.
  */
+import { stripControlChars } from "../text";
 import type { DatabaseChange, ItemChange, PlanReport, ResourceUpdate, ValueChange, VercelAppChange } from "./report";
 
 /** `<!-- rollout-stack:plan stack=<name> -->` on the second line of every markdown plan. */
@@ -15,14 +16,28 @@ export function planMarker(stack: string): string {
 
 const MAX_CELL = 160;
 
-/** Inline code that survives any content: backtick fences longer than any run inside, pipes escaped. */
+/** Inline code that survives any content: backtick fences longer than any run inside, pipes escaped, no control characters. */
 export function code(text: string, max = MAX_CELL): string {
-  let t = text.replace(/\r?\n/g, " ⏎ ");
+  let t = stripControlChars(text.replace(/\r?\n/g, " ⏎ "));
   if (t.length > max) t = `${t.slice(0, max - 1)}…`;
   const longest = Math.max(0, ...(t.match(/`+/g) ?? []).map((r) => r.length));
   const fence = "`".repeat(longest + 1);
   const pad = t.startsWith("`") || t.endsWith("`") || t === "" ? " " : "";
   return `${fence}${pad}${t.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+
+/**
+ * Free text (a warning, a reason, a phase move) as markdown that shows exactly that text: HTML and
+ * markdown syntax escaped, `@mentions` and `#references` defused (a fork must not ping people or link
+ * issues through a value it controls), control characters replaced, one line.
+ */
+export function prose(text: string): string {
+  return stripControlChars(text.replace(/\r?\n/g, " "))
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/([@#])/g, "$1\u200b");
 }
 
 function list(items: string[]): string {
@@ -49,7 +64,7 @@ function vercelSection(v: VercelAppChange): string {
     const table = envTable(v.env);
     parts.push(v.change === "added" ? folded(`${v.env.length} env values`, table) : table);
   }
-  if (v.redeploy) parts.push(`**Production redeploy:** ${v.redeploy.redeploy ? "yes" : "no"}: ${v.redeploy.reason}`);
+  if (v.redeploy) parts.push(`**Production redeploy:** ${v.redeploy.redeploy ? "yes" : "no"}: ${code(v.redeploy.reason, 500)}`);
   if (v.crons) {
     const c = v.crons;
     const lines: string[] = [];
@@ -65,7 +80,7 @@ function vercelSection(v: VercelAppChange): string {
 
 function itemLine(i: ItemChange): string {
   const what = `${i.change} ${code(i.name)}`;
-  const details = `${i.details.length ? `: ${i.details.map((d) => code(d, 300)).join(", ")}` : ""}${i.note ? ` (${i.note})` : ""}`;
+  const details = `${i.details.length ? `: ${i.details.map((d) => code(d, 300)).join(", ")}` : ""}${i.note ? ` (${prose(i.note)})` : ""}`;
   const statement = i.statement && i.change !== "removed" ? `\n  \`\`\`sql\n  ${i.statement.replace(/\n/g, "\n  ")}\n  \`\`\`` : "";
   return `${what}${details}${statement}`;
 }
@@ -114,10 +129,10 @@ function resourcesSection(report: PlanReport): string {
 
 /** The report as markdown. */
 export function renderMarkdown(report: PlanReport): string {
-  const out: string[] = [`**Plan** · ${report.summary}\n${planMarker(report.stack)}`];
-  if (report.warnings.length) out.push(report.warnings.map((w) => `> **Warning:** ${w.replace(/\n/g, " ")}`).join("\n>\n"));
+  const out: string[] = [`**Plan** · ${prose(report.summary)}\n${planMarker(report.stack)}`];
+  if (report.warnings.length) out.push(report.warnings.map((w) => `> **Warning:** ${prose(w)}`).join("\n>\n"));
   if (report.phases.length) {
-    out.push(`#### Phases\n\n${list(report.phases.map((p) => `${code(p.key)}${p.target === "preview" ? " (preview)" : ""}: ${p.text}`))}`);
+    out.push(`#### Phases\n\n${list(report.phases.map((p) => `${code(p.key)}${p.target === "preview" ? " (preview)" : ""}: ${prose(p.text)}`))}`);
   }
   if (report.vercel.length) out.push(`#### Vercel\n\n${report.vercel.map(vercelSection).join("\n\n")}`);
   if (report.databases.length) out.push(`#### Databases\n\n${report.databases.map(databaseSection).join("\n\n")}`);
@@ -127,7 +142,7 @@ export function renderMarkdown(report: PlanReport): string {
   const r = report.resources;
   if (r.added.length + r.removed.length + r.replaced.length + r.updated.length) out.push(resourcesSection(report));
   const base = report.base ? `base ${code(report.base.commit.slice(0, 12))}` : "no base";
-  if (report.notes.length) out.push(folded(`Notes (${report.notes.length})`, list(report.notes.map((n) => n.replace(/\n/g, " ")))));
+  if (report.notes.length) out.push(folded(`Notes (${report.notes.length})`, list(report.notes.map(prose))));
   out.push(`<sub>Offline render under Pulumi mocks (${base}); secret values are never read or shown.</sub>`);
   return `${out.join("\n\n")}\n`;
 }

@@ -1,6 +1,6 @@
 /** The CLIs' one parser and entry shape (infra/cli/args.ts), on a toy command. */
-import { describe, expect, it } from "vitest";
-import { command, parseCliArgs, UsageError } from "../../infra/cli/args";
+import { describe, expect, it, vi } from "vitest";
+import { command, parseCliArgs, processIo, UsageError } from "../../infra/cli/args";
 import { UsageError as RolloutUsageError } from "../../infra/rollout/commands";
 import { captureIo } from "../support/io";
 
@@ -75,5 +75,22 @@ describe("command(): one entry shape", () => {
     expect(r.out).toEqual([]);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(/^toy: unexpected error \(a bug\): Error: kaboom\n\s+at /);
+  });
+});
+
+describe("processIo(): what reaches the terminal", () => {
+  it("replaces terminal escapes, C1 controls and bidi overrides in every line, keeping tabs and the text", () => {
+    const written: string[] = [];
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: any) => (written.push(String(chunk)), true));
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => (written.push(String(chunk)), true));
+    try {
+      const io = processIo();
+      io.out("value: \u001b]0;owned\u0007\u001b[31mred\u009b\u202eevil\tend");
+      io.err("bell\u0007 and NUL\u0000");
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(written).toEqual(["value: \ufffd]0;owned\ufffd\ufffd[31mred\ufffd\ufffdevil\tend\n", "bell\ufffd and NUL\ufffd\n"]);
   });
 });

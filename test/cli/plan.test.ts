@@ -102,7 +102,7 @@ describe.each(MOVES)("seed move on prod: $name", (m) => {
     for (const [key, from, to] of m.env) {
       for (const target of ["production", "preview", "development"]) expect(md).toContain(`| ${target} | \`${key}\` | \`${from}\` | \`${to}\` |`);
     }
-    expect(md).toContain(`**Production redeploy:** yes: ${m.reason}`);
+    expect(md).toContain(`**Production redeploy:** yes: \`${m.reason}\``);
     expect(md).toContain(`| replace | \`${T.deployment}\` | \`${m.app}-production\` | replaced: \`meta\` changed |`);
     expect(md).not.toContain("#### Databases");
 

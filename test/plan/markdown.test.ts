@@ -1,6 +1,6 @@
 /** The markdown of a report (summary line, marker, escaping, folding) and the redactor applied to output. */
 import { describe, expect, it } from "vitest";
-import { code, planMarker, renderMarkdown } from "../../infra/plan/markdown";
+import { code, planMarker, prose, renderMarkdown } from "../../infra/plan/markdown";
 import { MIN_REDACTED_LENGTH, redactor, secretsInEnvironment, secretsInStackFile } from "../../infra/plan/redact";
 import { loadStackConfigFile } from "../../infra/config";
 import { planStack, type StackPlan } from "../../infra/model";
@@ -75,10 +75,52 @@ describe("renderMarkdown", () => {
     expect(planMarker("prod")).toBe("<!-- rollout-stack:plan stack=prod -->");
     expect(md).toContain("- `a/f`: off → on");
     expect(md).toContain("| production | `NEXT_PUBLIC_SUPABASE_URL` | `https://1\\|pipe` | `https://2\\|pipe` |");
-    expect(md).toContain('**Production redeploy:** yes: production env changed: NEXT_PUBLIC_SUPABASE_URL "https://1|pipe" → "https://2|pipe"');
+    expect(md).toContain('**Production redeploy:** yes: `production env changed: NEXT_PUBLIC_SUPABASE_URL "https://1\\|pipe" → "https://2\\|pipe"`');
     expect(md).not.toContain("#### Databases");
     expect(md).not.toContain("#### Secrets");
     expect(md.endsWith("</sub>\n")).toBe(true);
+  });
+});
+
+describe("values a fork controls", () => {
+  const HOSTILE = 'https://x.test/<img src=x onerror=alert(1)>@octocat #1 [click](https://evil.test) \u001b]0;owned\u0007\u001b[31m\u202e';
+  /** A base and head whose chat-sessions Supabase URL (a setting) moves to a hostile value; the program logs one too. */
+  const hostileReport = () => {
+    const model = (url: string): StackPlan => {
+      const m: StackPlan = JSON.parse(JSON.stringify(planStack(loadStackConfigFile("prod"))));
+      m.apps.find((a) => a.app === "chat-sessions")!.vercel!.env.find((e) => e.key === "NEXT_PUBLIC_SUPABASE_URL")!.value = { kind: "plain", value: url };
+      return m;
+    };
+    const head = snap([], { "a/f": HOSTILE }, model(HOSTILE));
+    head.logs = [{ severity: "warning", message: `setting is ${HOSTILE}` }];
+    return buildReport({
+      stack: "prod",
+      base: snap([], { "a/f": "off" }, model("https://ok.test")),
+      head,
+      baseInfo: { ref: "main", commit: "abcdef0123456789abcdef0123456789abcdef01", stackFile: true },
+      headInfo: { commit: null, dirty: true },
+    });
+  };
+
+  it("reach the markdown escaped everywhere: no HTML, no mention, no link, no terminal escape", () => {
+    const md = renderMarkdown(hostileReport());
+    // The value appears in the env table and the redeploy line (code spans, where markdown, HTML and
+    // mentions are not interpreted) and in the warning and the phase line (escaped prose), but inert.
+    expect(md).toContain("https://x.test/");
+    const outsideCode = md.replace(/(`+)[^`]*?\1/g, "");
+    expect(outsideCode).toContain("https://x.test/");
+    expect(outsideCode).not.toMatch(/<img/i);
+    expect(outsideCode).not.toMatch(/@octocat/);
+    expect(outsideCode).not.toMatch(/[^\\]\[click\]\(https:\/\/evil/);
+    expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+    expect(md).toContain("&lt;img src=x onerror=alert(1)&gt;@\u200boctocat #\u200b1 \\[click\\](https://evil.test)");
+    expect(md).toMatch(/\*\*Production redeploy:\*\* yes: `production env changed: NEXT_PUBLIC_SUPABASE_URL "https:\/\/ok.test" → "https:\/\/x.test\/<img/);
+  });
+
+  it("prose escapes markdown and HTML and keeps ordinary text as it is", () => {
+    expect(prose("10% → 50% of production users (advance)")).toBe("10% → 50% of production users (advance)");
+    expect(prose("a_b *c* `d` <e> & [f]")).toBe("a\\_b \\*c\\* \\`d\\` &lt;e&gt; &amp; \\[f\\]");
+    expect(prose("line\nbreak\u001b[2J")).toBe("line break\ufffd\\[2J");
   });
 });
 
