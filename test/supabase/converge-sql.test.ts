@@ -7,7 +7,7 @@ import type { AppDecl, DatabaseDecl } from "../../infra/apps/types";
 import { CATALOG } from "../../infra/apps";
 import { describeStep } from "../../infra/supabase/converge";
 import { databasesOf, DeclarationError, planDatabase, ROLLOUT_SCHEMA } from "../../infra/supabase/declaration";
-import { bucketNameProblem, bucketSpecOf, normalizeMimeType, parseFileSizeLimit, upsertBucketQuery } from "../../infra/supabase/sql/buckets";
+import { bucketNameProblem, bucketSpecOf, mimeTypeProblem, parseFileSizeLimit, upsertBucketQuery } from "../../infra/supabase/sql/buckets";
 import { planSchema, schemaSpecOf, type SchemaState } from "../../infra/supabase/sql/grants";
 import { createPolicySql, dropPolicySql, policySpecOf, samePolicy } from "../../infra/supabase/sql/policies";
 import { formatVerifyProblem } from "../../infra/supabase/sql/verify";
@@ -27,6 +27,8 @@ describe("bucket validation (as the Storage API)", () => {
     expect(bucketNameProblem(name)).toBe(problem);
   });
 
+  // Storage's parseFileSizeToBytes (src/storage/limits.ts): decimal units, the number rounded to 3
+  // significant digits (toPrecision(3)) before the unit is applied; a bare integer is bytes.
   it.each([
     ["50MB", 50_000_000],
     ["1.5GB", 1_500_000_000],
@@ -34,7 +36,11 @@ describe("bucket validation (as the Storage API)", () => {
     ["12B", 12],
     ["1048576", 1_048_576],
     ["0.0015MB", 1500],
-  ])("size %s is %d bytes", (text, bytes) => {
+    ["1536KB", 1_540_000],
+    ["1234567B", 1_230_000],
+    ["2.345MB", 2_350_000],
+    ["0.1234KB", 123],
+  ])("size %s is %d bytes, as parseFileSizeToBytes (storage src/storage/limits.ts) stores it", (text, bytes) => {
     expect(parseFileSizeLimit(text)).toBe(bytes);
   });
 
@@ -42,27 +48,38 @@ describe("bucket validation (as the Storage API)", () => {
     expect(() => parseFileSizeLimit(text)).toThrow(`"${text}" is not a size (write bytes, or a number with B, KB, MB or GB, e.g. "50MB")`);
   });
 
-  it.each([
-    ["image/png", "image/png"],
-    ["Image/PNG", "image/png"],
-    ["image/*", "image/*"],
-    ["application/json; charset=utf-8", "application/json"],
-    ['text/plain; charset="utf-8"', "text/plain"],
-    ["*/*", undefined],
-    ["image/png*", undefined],
-    ["text", undefined],
-    ["text/plain; charset", undefined],
-  ])("MIME type %j → %j", (input, output) => {
-    expect(normalizeMimeType(input)).toBe(output);
+  it("refuses a size Storage would turn into a fraction of a byte (its bigint column refuses it)", () => {
+    expect(() => parseFileSizeLimit("1.5B")).toThrow('"1.5B" is 1.5 bytes once rounded as Storage rounds it; write a whole number of bytes');
   });
 
-  it("normalizes a bucket: name = id, size in bytes, MIME types lower-cased and deduplicated, [] = any", () => {
-    expect(bucketSpecOf({ id: "files", public: false, fileSizeLimit: "2MB", allowedMimeTypes: ["IMAGE/PNG", "image/png; q=1", "image/*"] })).toEqual({
+  // Storage.validateMimeType (src/storage/storage.ts): each entry at most 1000 characters and matching
+  // /^([a-zA-Z0-9\-+.]+)\/([a-zA-Z0-9\-+.]+)(;\s*charset=[a-zA-Z0-9\-]+)?$|\*$/; stored as given.
+  it.each([
+    ["image/png", true],
+    ["Image/PNG", true],
+    ["image/*", true],
+    ["application/vnd.api+json", true],
+    ["text/plain;charset=utf-8", true],
+    ["text/plain; charset=UTF-8", true],
+    ["*", true],
+    ["application/json; q=1", false],
+    ['text/plain; charset="utf-8"', false],
+    ["text", false],
+    ["image/png ", false],
+    ["image/png;charset", false],
+    [`image/${"x".repeat(995)}`, false],
+  ])("MIME type %j is %s by Storage.validateMimeType (storage src/storage/storage.ts)", (input, accepted) => {
+    expect(mimeTypeProblem(input) === undefined).toBe(accepted);
+  });
+
+  it("keeps MIME types exactly as given (Storage matches uploads by exact type and subtype, case and parameters included)", () => {
+    expect(bucketSpecOf({ id: "files", public: false, fileSizeLimit: "2MB", allowedMimeTypes: ["IMAGE/PNG", "image/png", "", "text/plain;charset=utf-8", "image/*"] })).toEqual({
       id: "files",
       name: "files",
       public: false,
       fileSizeLimit: 2_000_000,
-      allowedMimeTypes: ["image/png", "image/*"],
+      // Empty entries are dropped, as the bucket routes do; nothing else is changed.
+      allowedMimeTypes: ["IMAGE/PNG", "image/png", "text/plain;charset=utf-8", "image/*"],
     });
     expect(bucketSpecOf({ id: "any", public: true, allowedMimeTypes: [] }).allowedMimeTypes).toBeNull();
   });
@@ -72,7 +89,7 @@ describe("bucket validation (as the Storage API)", () => {
       [
         'bucket "big/": id contains "/" (allowed: letters, digits, space and _ ! . * \' ( ) & $ @ = ; : + , ? -)',
         'bucket "big/": fileSizeLimit 60MB (60000000 bytes) is above the project\'s upload limit of 52428800 bytes; lower it, or raise the project\'s limit (Storage settings) and the component\'s globalFileSizeLimit',
-        'bucket "big/": allowedMimeTypes: "nope" is not a MIME type (write type/subtype or type/*, e.g. "image/png", "image/*")',
+        'bucket "big/": allowedMimeTypes: "nope" is not a MIME type Storage accepts (write type/subtype, type/subtype;charset=x or type/*, e.g. "image/png", "image/*")',
       ].join("\n"),
     );
     expect(bucketSpecOf({ id: "big", public: false, fileSizeLimit: "60MB" }, 100_000_000).fileSizeLimit).toBe(60_000_000);

@@ -3,14 +3,18 @@
  * into `storage.buckets` with SQL (the documented way to create buckets from migrations; the
  * Management API cannot create them). Pure: validation and query builders, no I/O, no Pulumi.
  *
- * Rules, from `supabase/storage` `src/storage/limits.ts`, `src/storage/storage.ts` (`createBucket`,
- * `parseMaxSizeLimit`) and `src/storage/validators/mime-type.ts` (read 2026-08):
+ * Rules, from `supabase/storage` (read 2026-11): `src/storage/storage.ts` (`createBucket`,
+ * `validateMimeType`, `parseMaxSizeLimit`), `src/storage/limits.ts` (`isValidBucketName`,
+ * `parseFileSizeToBytes`), `src/storage/uploader.ts` (`validateMimeType`, how uploads are matched):
  * - name: no leading or trailing whitespace, 1–100 characters of `A–Z a–z 0–9 _ ! . * ' ( ) & $ @ = ; : + , ? -`
  *   and space, not ending in the reserved suffix `--table-s3` (Iceberg buckets);
  * - file size limit: an integer number of bytes or `<number><unit>` with unit B, KB, MB or GB
- *   (decimal: 1 MB = 1,000,000 bytes), rounded; not above the project's global upload limit;
- * - MIME types: `type/subtype` tokens (RFC 9110), `type/*` allowed, parameters allowed and dropped,
- *   lower-cased, deduplicated, at most 1000 characters each.
+ *   (decimal: 1 MB = 1,000,000 bytes), the number rounded to 3 significant digits first, as Storage
+ *   stores it (`"1536KB"` is 1,540,000 bytes); not above the project's global upload limit;
+ * - MIME types: stored exactly as given (empty entries dropped), because an upload is matched by exact
+ *   type and subtype, case and parameters included: `text/plain;charset=utf-8` allows only uploads
+ *   that say exactly that. Accepted are the entries Storage's validator accepts: `type/subtype`, with
+ *   an optional `;charset=x`, or anything ending in `*` (`image/*`), at most 1000 characters.
  * Deleting a bucket is the Storage API's job (a trigger blocks SQL deletes): we never delete.
  */
 
@@ -59,38 +63,29 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Bytes of a size limit as the Storage API parses it; throws on anything else. */
+/** Bytes of a size limit as the Storage API parses and stores it; throws on anything else. */
 export function parseFileSizeLimit(value: string): number {
   if (/^[0-9]+$/.test(value)) return Number(value);
   const match = /^([0-9]+(?:\.[0-9]+)?)(gb|mb|kb|b)$/i.exec(value);
   if (!match) throw new Error(`"${value}" is not a size (write bytes, or a number with B, KB, MB or GB, e.g. "50MB")`);
-  const n = parseFloat(match[1]);
   const unit = match[2].toUpperCase();
   const factor = unit === "GB" ? 1e9 : unit === "MB" ? 1e6 : unit === "KB" ? 1e3 : 1;
-  return Math.round(n * factor);
+  // Storage keeps 3 significant digits, then applies the unit (parseFileSizeToBytes).
+  const bytes = Number(parseFloat(parseFloat(match[1]).toPrecision(3)) * factor);
+  // Float noise (1.15 * 1e6 = 1149999.9999999998) is not a fraction Storage meant; a real fraction of a byte is refused.
+  const rounded = Math.round(bytes);
+  if (Math.abs(bytes - rounded) > 1e-6 * Math.max(1, bytes)) throw new Error(`"${value}" is ${bytes} bytes once rounded as Storage rounds it; write a whole number of bytes`);
+  return rounded;
 }
 
-const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const QUOTED_STRING = String.raw`"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"`;
-const MEDIA_TYPE = new RegExp(String.raw`^[\t ]*(${TOKEN})/(${TOKEN})[\t ]*`);
-const PARAMETER = String.raw`;[\t ]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED_STRING})[\t ]*)?`;
+/** Storage.validateMimeType's pattern (src/storage/storage.ts), as written there. */
+const STORAGE_MIME_TYPE = /^([a-zA-Z0-9\-+.]+)\/([a-zA-Z0-9\-+.]+)(;\s*charset=[a-zA-Z0-9\-]+)?$|\*$/;
 
-/** `type/subtype` (lower case) of an allowed-MIME-type entry, or undefined when invalid. */
-export function normalizeMimeType(mimeType: string): string | undefined {
-  if (mimeType.length > 1000) return undefined;
-  const match = MEDIA_TYPE.exec(mimeType);
-  if (!match) return undefined;
-  const type = match[1].toLowerCase();
-  const subtype = match[2].toLowerCase();
-  if (type.includes("*") || (subtype.includes("*") && subtype !== "*")) return undefined;
-  const parameter = new RegExp(PARAMETER, "y");
-  let offset = match[0].length;
-  while (offset < mimeType.length) {
-    parameter.lastIndex = offset;
-    if (!parameter.test(mimeType)) return undefined;
-    offset = parameter.lastIndex;
-  }
-  return `${type}/${subtype}`;
+/** Why Storage would refuse an allowed-MIME-type entry, or undefined when it accepts it. */
+export function mimeTypeProblem(mimeType: string): string | undefined {
+  if (mimeType.length > 1000) return "is longer than 1000 characters";
+  if (!STORAGE_MIME_TYPE.test(mimeType)) return "is not a MIME type Storage accepts (write type/subtype, type/subtype;charset=x or type/*, e.g. \"image/png\", \"image/*\")";
+  return undefined;
 }
 
 /**
@@ -119,14 +114,14 @@ export function bucketSpecOf(decl: BucketDecl, globalFileSizeLimit = DEFAULT_GLO
   }
   let allowedMimeTypes: string[] | null = null;
   if (decl.allowedMimeTypes !== undefined) {
-    const normalized = new Set<string>();
-    for (const m of decl.allowedMimeTypes) {
-      const n = normalizeMimeType(m);
-      if (n === undefined) problems.push(`${where}: allowedMimeTypes: ${JSON.stringify(m)} is not a MIME type (write type/subtype or type/*, e.g. "image/png", "image/*")`);
-      else normalized.add(n);
+    // The bucket routes drop empty entries; everything else is stored and matched as given.
+    const given = decl.allowedMimeTypes.filter((m) => m);
+    for (const m of given) {
+      const problem = mimeTypeProblem(m);
+      if (problem) problems.push(`${where}: allowedMimeTypes: ${JSON.stringify(m)} ${problem}`);
     }
     // The Storage API checks uploads only against a non-empty list: [] means any type, stored as null.
-    allowedMimeTypes = normalized.size ? [...normalized] : null;
+    allowedMimeTypes = given.length ? given : null;
   }
   if (problems.length) throw new Error(problems.join("\n"));
   return { id: decl.id, name: decl.id, public: decl.public, fileSizeLimit, allowedMimeTypes };
