@@ -54,7 +54,8 @@ export interface VercelAppSummary {
   previewRungs: Record<string, string>;
   /** Production env: KEY → value, `[secret]` for secret values. */
   env: Record<string, string>;
-  crons: { enabled: boolean; jobs: CronDecl[] };
+  /** Whether the crons run, and why (see `VercelAppPlan.crons`). */
+  crons: { enabled: boolean; reason: string; jobs: CronDecl[] };
   deployment: {
     ref: string;
     envHash: string;
@@ -218,13 +219,17 @@ export class VercelApp extends pulumi.ComponentResource {
     });
   }
 
-  /** Crons run only with a CRON_SECRET in place (otherwise anyone could call the routes). */
+  /**
+   * Every app with crons gets a `ProjectCrons`, enabled only with a production CRON_SECRET: Vercel
+   * enables a project's crons unless they are disabled, so omitting the resource would leave the cron
+   * routes open to anyone. Enabled crons wait for the CRON_SECRET var, so the first run can check it.
+   */
   private createCrons(name: string, plan: VercelAppPlan): vercel.ProjectCrons | undefined {
-    if (!plan.crons.enabled) return undefined;
-    const secretVar = plan.env.find((v) => v.value.kind === "cronSecret" && v.targets.includes("production"));
+    if (!plan.crons.jobs.length) return undefined;
+    const secretVar = plan.crons.enabled ? plan.env.find((v) => v.value.kind === "cronSecret" && v.targets.includes("production")) : undefined;
     return new vercel.ProjectCrons(
       `${name}-crons`,
-      { projectId: this.project.id, enabled: true },
+      { projectId: this.project.id, enabled: plan.crons.enabled },
       { parent: this, dependsOn: secretVar ? [this.envVars[envResourceName(name, secretVar)]] : [] },
     );
   }
@@ -240,7 +245,7 @@ export function summarize(plan: VercelAppPlan, meta: Record<string, string>): Ve
     rungs: { ...plan.rungs.production },
     previewRungs: { ...plan.rungs.preview },
     env,
-    crons: { enabled: plan.crons.enabled, jobs: plan.crons.jobs.map((c) => ({ ...c })) },
+    crons: { enabled: plan.crons.enabled, reason: plan.crons.reason, jobs: plan.crons.jobs.map((c) => ({ ...c })) },
     deployment: {
       ref: plan.deployment.ref,
       envHash: meta[META_HASH_KEY],

@@ -86,8 +86,12 @@ export interface VercelAppPlan {
   /** KEY → value on the production target (what a production deployment is built with). */
   production: Readonly<Record<string, EnvValue>>;
   cronSecret?: CronSecretPlan;
-  /** `ProjectCrons` exists only where the app has both a CRON_SECRET and crons. */
-  crons: { enabled: boolean; jobs: readonly CronDecl[] };
+  /**
+   * `ProjectCrons` exists wherever the app has crons, enabled only with a production CRON_SECRET:
+   * Vercel enables a project's crons unless told otherwise, so leaving the resource out would run them
+   * against routes that cannot authenticate the caller. `reason` is the one line the plan prints.
+   */
+  crons: { enabled: boolean; reason: string; jobs: readonly CronDecl[] };
   /** Rung per feature on production, and on preview where the stack overrides it. */
   rungs: { production: Readonly<Record<string, string>>; preview: Readonly<Record<string, string>> };
   /** Built from `ref`; `deleteOnDestroy: false` keeps the previous production deployment for Instant Rollback. */
@@ -98,9 +102,32 @@ export interface VercelAppPlan {
 
 export const MAX_COMMENT = 1000;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED_ENV = /^(VERCEL_|AWS_|NOW_)|^(AWS_REGION|AWS_DEFAULT_REGION|TZ|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
-/** Vercel project names: lowercase letters, digits, `.`, `_`, `-`; at most 100; no `---`. */
-const PROJECT_NAME = /^(?!.*---)[a-z0-9._-]{1,100}$/;
+/**
+ * Names Vercel's function runtimes reserve, exactly as documented
+ * (https://vercel.com/docs/environment-variables/reserved-environment-variables). The same page
+ * allows AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and
+ * AWS_DEFAULT_REGION, so a prefix rule such as `AWS_*` would refuse apps that use the AWS SDK.
+ */
+export const RESERVED_ENV: ReadonlySet<string> = new Set([
+  "AWS_SECRET_KEY",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "NOW_REGION",
+  "TZ",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
+]);
+/**
+ * What the provider accepts as a project name (terraform-provider-vercel v5.4.1,
+ * `vercel/resource_project.go`: `LengthBetween(1, 52)` and `^[a-z0-9\-]{0,100}$`), checked here so
+ * a stack fails at plan time with the key to change rather than in the provider during `pulumi up`.
+ */
+export const MAX_PROJECT_NAME = 52;
+const PROJECT_NAME_CHARS = /^[a-z0-9-]+$/;
 const CRON_SECRET_LENGTH = 32;
 
 /** The Vercel project name a stack gives an app: `<app>` in `prod`, `<app>-<stack>` elsewhere. */
@@ -223,7 +250,8 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
 
   const sources = new Map<string, string>();
   for (const c of candidates) {
-    if (!ENV_KEY.test(c.key) || RESERVED_ENV.test(c.key)) problems.push(`${c.key}: not a name Vercel accepts (letters, digits, _; not VERCEL_*, AWS_*, NOW_*)`);
+    if (!ENV_KEY.test(c.key)) problems.push(`${c.key}: not a name Vercel accepts (letters, digits and _, not starting with a digit)`);
+    else if (RESERVED_ENV.has(c.key)) problems.push(`${c.key}: reserved by Vercel's function runtimes (${[...RESERVED_ENV].join(", ")}); rename it`);
     const other = sources.get(c.key);
     if (other) problems.push(`${c.key}: declared twice (${other} and ${c.source}); each key has one source`);
     sources.set(c.key, c.source);
@@ -306,11 +334,13 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
 /** The whole Vercel side of one app on one stack. Throws `ConfigError`, `AppDeclarationError` or `CronDeclarationError`. */
 export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan {
   const name = projectName(app.name, config.stack);
-  if (!PROJECT_NAME.test(name)) {
-    throw new ConfigError(config.stack, [{ key: `${NAMESPACE}:apps`, message: `Vercel project name "${name}" is not valid (lowercase letters, digits, . _ -; at most 100 characters; no ---)` }]);
+  const nameProblems = projectNameProblems(name);
+  if (nameProblems.length) {
+    throw new ConfigError(config.stack, [{ key: `${NAMESPACE}:apps`, message: `${app.name}: Vercel project name "${name}" ${nameProblems.join("; ")}` }]);
   }
   const { env, production, cronSecret } = planAppEnv(app, config);
   const jobs = validateCrons(app, config.vercel.plan);
+  const cronSecretOnProduction = env.some((v) => v.value.kind === "cronSecret" && v.targets.includes("production"));
   const productionRungs: Record<string, string> = {};
   const previewRungs: Record<string, string> = {};
   for (const f of app.features) {
@@ -332,10 +362,34 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
     env,
     production,
     cronSecret,
-    // Without a CRON_SECRET anyone could call the cron routes: crons stay off (DESIGN "CRON_SECRET").
-    crons: { enabled: cronSecret !== undefined && jobs.length > 0, jobs },
+    crons: cronsState(jobs, cronSecretOnProduction),
     rungs: { production: productionRungs, preview: previewRungs },
     deployment: { ref: config.vercel.productionBranch, deleteOnDestroy: false },
+  };
+}
+
+/** Why a project name would be refused by the provider (empty when it is fine), each with the fix. */
+export function projectNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (!PROJECT_NAME_CHARS.test(name)) problems.push(`may hold only lowercase letters, digits and "-" (the provider's rule); rename the stack or the app`);
+  if (name.length > MAX_PROJECT_NAME) problems.push(`is ${name.length} characters; Vercel allows ${MAX_PROJECT_NAME}: shorten the app or stack name (a stack other than prod names its projects <app>-<stack>)`);
+  return problems;
+}
+
+/**
+ * Vercel Cron calls production deployments only, with `Authorization: Bearer $CRON_SECRET`; a route
+ * can check the caller only when production has that var. Without it the crons are declared disabled
+ * rather than left out, because Vercel runs a project's crons unless they are disabled.
+ */
+function cronsState(jobs: readonly CronDecl[], cronSecretOnProduction: boolean): VercelAppPlan["crons"] {
+  if (!jobs.length) return { enabled: false, reason: "no crons declared", jobs };
+  if (cronSecretOnProduction) {
+    return { enabled: true, reason: "enabled: the generated CRON_SECRET targets production, so the cron routes can check Vercel Cron's Authorization header", jobs };
+  }
+  return {
+    enabled: false,
+    reason: 'disabled: no CRON_SECRET targets production, so the cron routes could not tell Vercel Cron from anyone else; declare CRON_SECRET (source { from: "cronSecret" }) on the app to enable them',
+    jobs,
   };
 }
 

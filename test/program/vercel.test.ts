@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { catalogByName } from "../../infra/apps";
 import { loadStackConfigFile } from "../../infra/config";
 import { scheduleProblems } from "../../infra/vercel/crons";
+import { RESERVED_ENV } from "../../infra/vercel/env-plan";
 import { diffRenders, fakeSecret, withConfig, type RecordedResource, type Render } from "../support/pulumi";
 import { realStackConfig, renderStack, STACKS } from "./render";
 
@@ -212,11 +213,15 @@ describe.each(cloudStacks)("stack %s", (stack) => {
     }
   });
 
-  it("enables crons only where a CRON_SECRET exists, after the CRON_SECRET var", () => {
+  it("declares crons' state for every app with crons: enabled only with a production CRON_SECRET, after that var", () => {
     const crons = r().ofType(T.crons);
-    expect(crons.map((c) => c.name)).toEqual(["chat-sessions-crons"]);
-    expect(crons[0].inputs).toEqual({ enabled: true, projectId: r().get(T.project, "chat-sessions-project").id });
-    expect(crons[0].opts.dependsOn).toContain(r().get(T.env, "chat-sessions-env-CRON_SECRET").urn);
+    expect(crons.map((c) => c.name).sort()).toEqual(config.apps.filter((a) => a.crons.length).map((a) => `${a.name}-crons`).sort());
+    for (const a of config.apps.filter((x) => x.crons.length)) {
+      const c = r().get(T.crons, `${a.name}-crons`);
+      const secret = envOf(a.name).find((v) => v.inputs.key === "CRON_SECRET" && v.inputs.targets.includes("production"));
+      expect(c.inputs, a.name).toEqual({ enabled: secret !== undefined, projectId: r().get(T.project, `${a.name}-project`).id });
+      if (secret) expect(c.opts.dependsOn).toContain(secret.urn);
+    }
   });
 
   it("passes the provider rules only Vercel would enforce", () => {
@@ -224,7 +229,7 @@ describe.each(cloudStacks)("stack %s", (stack) => {
       if (v.inputs.sensitive) expect(v.inputs.targets, v.name).not.toContain("development");
       expect(v.inputs.comment.length, v.name).toBeLessThanOrEqual(1000);
       expect(v.inputs.key).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-      expect(v.inputs.key).not.toMatch(/^(VERCEL_|AWS_|NOW_)/);
+      expect(RESERVED_ENV.has(v.inputs.key), v.inputs.key).toBe(false);
     }
     // One var per key and target: no two vars of a project share a (key, target).
     for (const a of config.apps) {
@@ -258,7 +263,7 @@ describe.each(cloudStacks)("stack %s", (stack) => {
         const v = r().get(T.env, `${a.name}-env-${key}`);
         expect(value).toBe(v.inputs.sensitive ? "[secret]" : v.inputs.value);
       }
-      expect(s.crons).toEqual({ enabled: a.name === "chat-sessions", jobs: a.crons });
+      expect(s.crons).toEqual({ enabled: a.name === "chat-sessions", reason: expect.any(String), jobs: a.crons });
     }
     const text = JSON.stringify(r().outputs);
     expect(text).not.toContain("fake-secret-");

@@ -61,8 +61,17 @@ describe("VercelApp", () => {
     const r = await renderProgram({ stack: "qa", program: () => ({ s: new VercelApp("meta", { app: metadata, config: config() }).summary }) });
     expect(r.ofType("vercel:index/projectCrons:ProjectCrons")).toEqual([]);
     expect(r.ofType("random:index/randomPassword:RandomPassword").map((p) => p.name)).toEqual(["meta-env-digest-key"]);
-    expect(r.outputs.s.crons).toEqual({ enabled: false, jobs: [] });
+    expect(r.outputs.s.crons).toEqual({ enabled: false, reason: "no crons declared", jobs: [] });
     expect(r.outputs.s.env).toMatchObject({ USE_ENHANCED_METADATA_CONTEXT: "false", ENABLE_METADATA_ROLLOUT_PERCENTAGE: "0", USE_GPT5_MINI: "false", OPENAI_API_KEY: "[secret]" });
+  });
+
+  it("declares the crons of an app without CRON_SECRET disabled: Vercel would run them otherwise", async () => {
+    const open = { ...chat, env: chat.env.filter((e) => e.source.from !== "cronSecret") };
+    const r = await renderProgram({ stack: "qa", program: () => ({ s: new VercelApp("chat", { app: open, config: config() }).summary }) });
+    const crons = r.ofType("vercel:index/projectCrons:ProjectCrons");
+    expect(crons.map((c) => [c.name, c.inputs.enabled])).toEqual([["chat-crons", false]]);
+    expect(r.outputs.s.crons.enabled).toBe(false);
+    expect(r.outputs.s.crons.reason).toMatch(/^disabled: no CRON_SECRET targets production/);
   });
 
   it("applies the per-child transforms", async () => {

@@ -274,3 +274,103 @@ describe("deployment meta and redeploy reasons", () => {
     expect(meta["env.count"]).toBe("120");
   });
 });
+
+describe("planVercelApp: crons state is declared on every stack", () => {
+  const withoutCronSecret = (): AppDecl => {
+    const base = app("chat-sessions");
+    return { ...base, env: base.env.filter((e) => e.source.from !== "cronSecret") };
+  };
+
+  it("enables crons where a production CRON_SECRET exists, and says why", () => {
+    const plan = planVercelApp(app("chat-sessions"), chatConfig());
+    expect(plan.crons).toMatchObject({ enabled: true, jobs: app("chat-sessions").crons });
+    expect(plan.crons.reason).toBe("enabled: the generated CRON_SECRET targets production, so the cron routes can check Vercel Cron's Authorization header");
+  });
+
+  it("disables (not omits) crons of an app without CRON_SECRET: Vercel would otherwise run them against open routes", () => {
+    const plan = planVercelApp(withoutCronSecret(), chatConfig());
+    expect(plan.crons.enabled).toBe(false);
+    expect(plan.crons.jobs).toHaveLength(1);
+    expect(plan.crons.reason).toMatch(/^disabled: no CRON_SECRET targets production/);
+    expect(plan.crons.reason).toContain('declare CRON_SECRET (source { from: "cronSecret" })');
+  });
+
+  it("disables crons when CRON_SECRET does not target production (Vercel Cron calls production only)", () => {
+    const base = app("chat-sessions");
+    const previewOnly: AppDecl = { ...base, env: base.env.map((e) => (e.source.from === "cronSecret" ? { ...e, targets: ["preview"] } : e)) };
+    const plan = planVercelApp(previewOnly, chatConfig());
+    expect(plan.crons.enabled).toBe(false);
+    expect(plan.crons.reason).toMatch(/^disabled: no CRON_SECRET targets production/);
+  });
+
+  it("has nothing to state for an app without crons", () => {
+    const plan = planVercelApp(app("metadata-context"), loadStackConfigFile("dev"));
+    expect(plan.crons).toEqual({ enabled: false, jobs: [], reason: "no crons declared" });
+  });
+});
+
+describe("planVercelApp: project names as the provider accepts them", () => {
+  // terraform-provider-vercel v5.4.1 vercel/resource_project.go: name LengthBetween(1, 52), ^[a-z0-9\-]{0,100}$.
+  it("accepts the longest <app>-<stack> name that fits 52 characters", () => {
+    const stack = "s".repeat(52 - "chat-sessions-".length);
+    expect(planVercelApp(app("chat-sessions"), chatConfig({}, stack)).project.name).toHaveLength(52);
+  });
+
+  it("refuses a name over 52 characters with a ConfigError naming the key and the fix", () => {
+    const stack = "s".repeat(53 - "chat-sessions-".length);
+    try {
+      planVercelApp(app("chat-sessions"), chatConfig({}, stack));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).message).toContain("rollout-stack:apps");
+      expect((e as ConfigError).message).toMatch(/is 53 characters; Vercel allows 52/);
+      expect((e as ConfigError).message).toMatch(/shorten the app or stack name/);
+    }
+  });
+
+  it.each(["qa_1", "qa.1"])("refuses a stack name with characters the provider rejects (%s)", (stack) => {
+    expect(() => planVercelApp(app("chat-sessions"), chatConfig({}, stack))).toThrow(/only lowercase letters, digits and "-"/);
+  });
+});
+
+describe("planAppEnv: reserved names are Vercel's documented list", () => {
+  // https://vercel.com/docs/environment-variables/reserved-environment-variables
+  const withKey = (key: string): AppDecl => {
+    const base = app("chat-sessions");
+    return { ...base, env: [...base.env, { key, source: { from: "secret" }, sensitive: true, description: key }] };
+  };
+  const configFor = (key: string) =>
+    parseStackConfig(
+      "test",
+      {
+        "rollout-stack:vercelTeam": plain("acme"),
+        "rollout-stack:apps": plain(["chat-sessions"]),
+        "rollout-stack:phases": plain({ "chat-sessions/early-session-creation": "10", "chat-sessions/cleanup": "dry-run" }),
+        "rollout-stack:settings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://abc.supabase.co", "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon" }),
+        "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY": { value: "service-role", secret: true },
+        [`rollout-stack:chat-sessions.${key}`]: { value: "v", secret: true },
+      },
+      { catalog: [withKey(key)] },
+    );
+
+  it.each(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_S3_BUCKET"])("accepts %s", (key) => {
+    expect(planAppEnv(withKey(key), configFor(key)).env.map((v) => v.key)).toContain(key);
+  });
+
+  it.each([
+    "AWS_SECRET_KEY",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "NOW_REGION",
+    "TZ",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+  ])("refuses %s, naming the list", (key) => {
+    expect(() => planAppEnv(withKey(key), configFor(key))).toThrow(new RegExp(`${key}: reserved by Vercel's function runtimes`));
+  });
+});
