@@ -2,7 +2,8 @@
  * `npm run db -- push|status|repair --database-url URL --dir DIR [--dry-run]`: the migration engine
  * on any Postgres (a Supabase project through its direct host or session pooler, or a local one).
  *
- *   push      apply the pending files (each in one transaction with its ledger row)
+ *   push      apply the pending files (each in one transaction with its ledger row);
+ *             --include-all also applies new files older than the newest applied one
  *   status    show every version: applied, pending, or why a push would refuse
  *   repair    --applied V [V...] records local files as applied without running them;
  *             --reverted V [V...] forgets versions (like `supabase migration repair`)
@@ -24,7 +25,7 @@ export const DEPRECATED_MIGRATIONS_URL_ENV = "DATABASE_URL";
 export const USAGE = `usage: npm run db -- <command> --database-url URL --dir DIR [options]
 
 commands:
-  push                      apply pending migrations            [--dry-run]
+  push                      apply pending migrations            [--dry-run] [--include-all]
   status                    list versions and what a push would do
   repair --applied V...     record local files as applied (no SQL is run)
   repair --reverted V...    remove versions from the ledger (no SQL is run)
@@ -34,6 +35,8 @@ options:
                             never the transaction pooler (port 6543)
   --dir DIR                 migrations directory, e.g. migrations/chat-sessions
   --dry-run                 push: show what would be applied, change nothing
+  --include-all             push: also apply new files older than the newest applied one
+                            (refused by default), as \`supabase db push --include-all\` does
   -h, --help                this text
 
 environment:
@@ -49,6 +52,7 @@ const OPTIONS = {
   "database-url": { type: "string" },
   dir: { type: "string" },
   "dry-run": { type: "boolean" },
+  "include-all": { type: "boolean" },
   applied: { type: "string", multiple: true },
   reverted: { type: "string", multiple: true },
 } as const;
@@ -58,6 +62,7 @@ interface DbArgs {
   url: string;
   dir: string;
   dryRun: boolean;
+  includeAll: boolean;
   repair?: { status: "applied" | "reverted"; versions: string[] };
 }
 
@@ -92,11 +97,13 @@ function dbArgs(values: OptionValues<typeof OPTIONS>, positionals: string[], io:
   const dir = values.dir;
   const dryRun = values["dry-run"] ?? false;
   if (dryRun && command !== "push") throw new UsageError("--dry-run is an option of push");
+  const includeAll = values["include-all"] ?? false;
+  if (includeAll && command !== "push") throw new UsageError("--include-all is an option of push");
   if (command === "repair" && !repair) throw new UsageError("repair needs --applied V... or --reverted V...");
   const url = databaseUrl(values["database-url"], io);
   if (!url) throw new UsageError(`missing --database-url (or ${MIGRATIONS_URL_ENV})`);
   if (!dir) throw new UsageError("missing --dir");
-  return { command, url, dir, dryRun, repair };
+  return { command, url, dir, dryRun, includeAll, repair };
 }
 
 /** The URL with its password masked, for messages. */
@@ -171,6 +178,7 @@ export const main = command({ name: "db", usage: USAGE, options: OPTIONS, positi
 
     const result = await pushMigrations(client, files, {
       dryRun: args.dryRun,
+      includeAll: args.includeAll,
       onProgress: (e) => {
         if (e.kind === "waiting-for-lock") out("waiting for another migration run to finish (advisory lock)...");
         if (e.kind === "applied") {

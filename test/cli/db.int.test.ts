@@ -73,6 +73,33 @@ describe("npm run db", () => {
     expect((await db("status", "--database-url", url, "--dir", dir)).output).toMatch(/20250101000002 {2}more\s+pending/);
   });
 
+  it("push refuses a late file naming --include-all; push --include-all applies it as `supabase db push --include-all` does (internal/migration/up GetPendingMigrations)", async () => {
+    const late = fs.mkdtempSync(path.join(os.tmpdir(), "db-cli-late-"));
+    const lateUrl = (await pg.createDatabase("late")).url;
+    try {
+      fs.writeFileSync(path.join(late, "20250101000001_a.sql"), "create table a (id int);\n");
+      fs.writeFileSync(path.join(late, "20250101000003_c.sql"), "create table c (id int);\n");
+      expect((await db("push", "--database-url", lateUrl, "--dir", late)).code).toBe(0);
+      fs.writeFileSync(path.join(late, "20250101000002_b.sql"), "create table b (id int);\n");
+      fs.writeFileSync(path.join(late, "20250101000004_d.sql"), "create table d (id int);\n");
+      const refused = await db("push", "--database-url", lateUrl, "--dir", late);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain("new file is older than the newest applied version 20250101000003");
+      expect(refused.output).toContain("npm run db -- push --include-all");
+      const dry = await db("push", "--database-url", lateUrl, "--dir", late, "--include-all", "--dry-run");
+      expect(dry.code, dry.output).toBe(0);
+      expect(dry.output).toMatch(/would apply 20250101000002_b\.sql.*\n.*would apply 20250101000004_d\.sql/);
+      const push = await db("push", "--database-url", lateUrl, "--dir", late, "--include-all");
+      expect(push.code, push.output).toBe(0);
+      expect(push.output).toMatch(/applied 20250101000002_b\.sql.*\n.*applied 20250101000004_d\.sql/);
+      const status = await db("status", "--database-url", lateUrl, "--dir", late);
+      expect(status).toMatchObject({ code: 0 });
+      expect(status.output).toContain("up to date");
+    } finally {
+      fs.rmSync(late, { recursive: true, force: true });
+    }
+  });
+
   it("exits 1 with the reason when the database cannot be reached, without printing the password", async () => {
     const r = await db("status", "--database-url", "postgresql://postgres:wrong-secret@127.0.0.1:1/postgres", "--dir", dir);
     expect(r.code).toBe(1);

@@ -16,6 +16,7 @@ describe("npm run db: usage errors exit 2", () => {
     [["push", "--dir", "migrations/x"], "missing --database-url (or ROLLOUT_MIGRATIONS_DATABASE_URL)"],
     [["push", "--database-url", "postgresql://h/db"], "missing --dir"],
     [["status", "--database-url", "postgresql://h/db", "--dir", "d", "--dry-run"], "--dry-run is an option of push"],
+    [["status", "--database-url", "postgresql://h/db", "--dir", "d", "--include-all"], "--include-all is an option of push"],
     [["repair", "--database-url", "postgresql://h/db", "--dir", "d"], "repair needs --applied V... or --reverted V..."],
     [["repair", "--database-url", "postgresql://h/db", "--dir", "d", "--applied", "v1"], '"v1" is not a migration version'],
     [["push", "--database-url", "postgresql://h/db", "--dir", "d", "--applied", "1"], "--applied is an option of repair"],

@@ -123,6 +123,29 @@ describe("planMigrations", () => {
     expect(byKind["out-of-order"]).toMatchObject({ newestApplied: "20250101000009" });
   });
 
+  it("includeAll applies out-of-order files in version order before the newer ones (supabase/cli internal/migration/up GetPendingMigrations, includeAll)", () => {
+    const late = file("20250101000002", "create table late (id int);", "late");
+    const newer = file("20250101000009", "create table newer (id int);", "newer");
+    const refused = planMigrations([newer, late, c, a], [row(a), row(c)]);
+    expect(refused.refusals.map((r) => r.kind)).toEqual(["out-of-order"]);
+    const plan = planMigrations([newer, late, c, a], [row(a), row(c)], { includeAll: true });
+    expect(plan.refusals).toEqual([]);
+    expect(plan.pending.map((p) => p.file.version)).toEqual([late.version, newer.version]);
+    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([
+      [a.version, "applied"],
+      [late.version, "pending"],
+      [c.version, "applied"],
+      [newer.version, "pending"],
+    ]);
+  });
+
+  it("includeAll still refuses a missing file, drift and bad statements in the out-of-order file (pkg/migration/apply.go FindPendingMigrations: ErrMissingLocal first)", () => {
+    const late = file("20250101000002", "begin;\ncreate table late (id int);", "late");
+    const plan = planMigrations([late, c], [row(c), { version: "20250101000001", name: "gone", statements: ["select 1"] }], { includeAll: true });
+    expect(plan.pending).toEqual([]);
+    expect(plan.refusals.map((r) => r.kind).sort()).toEqual(["missing-file", "transaction-control"]);
+  });
+
   it("locates refused statements of pending files at their line and column", () => {
     const f = file("20250101000004", "create table t (id int);\n\n  BEGIN;\ncreate index concurrently i on t (id);\ndrop table t;\n");
     const plan = planMigrations([f], []);
@@ -157,6 +180,10 @@ describe("formatRefusal", () => {
     const text = formatRefusal(r);
     expect(text).toMatch("path" in r ? r.path : r.version);
     expect(text).toMatch(/\n  fix: /);
+  });
+  it("out-of-order names push --include-all in its fix line (supabase/cli internal/migration/up suggestIgnoreFlag)", () => {
+    const text = formatRefusal(cases[2]);
+    expect(text.split("\n  fix: ")[1]).toContain("npm run db -- push --include-all");
   });
   it("points at db repair where repair is the way out", () => {
     expect(formatRefusal(cases[0])).toContain("npm run db -- repair --applied 1");

@@ -37,7 +37,9 @@ export function formatRefusal(r: Refusal): string {
       return (
         `${r.path}: new file is older than the newest applied version ${r.newestApplied} (a branch merged late?).\n` +
         `  fix: rename it to a version after ${r.newestApplied} (a new 14-digit UTC timestamp); ` +
-        `or, if its changes are already in the database, record it: ${DB} repair --applied ${r.version}`
+        `or, if its changes are already in the database, record it: ${DB} repair --applied ${r.version}; ` +
+        `or apply it anyway, as \`supabase db push --include-all\` does: ${DB} push --include-all ` +
+        `(pulumi up: set rollout-stack:databases.<database>.includeAll: true)`
       );
     case "duplicate-version":
       return `version ${r.version} is used by several files: ${r.paths.join(", ")}.\n  fix: give each file its own version (rename one to a new timestamp)`;

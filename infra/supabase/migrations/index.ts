@@ -16,7 +16,7 @@ export {
   readMigrationFiles,
   type MigrationFile,
 } from "./files";
-export { checkPending, planMigrations, type EntryStatus, type LedgerRow, type MigrationPlan, type PendingMigration, type PlanEntry } from "./plan";
+export { checkPending, planMigrations, type EntryStatus, type LedgerRow, type MigrationPlan, type PendingMigration, type PlanEntry, type PlanOptions } from "./plan";
 export { quoteIdent, quoteLiteral, quoteTextArray } from "../../sql/quote";
 export {
   BACKUP_SCHEMA,

@@ -48,11 +48,20 @@ export interface MigrationPlan {
   refusals: Refusal[];
 }
 
+export interface PlanOptions {
+  /**
+   * Apply new files older than the newest applied version too, instead of refusing them, as
+   * `supabase db push --include-all` does (`internal/migration/up` `GetPendingMigrations`): they run
+   * in version order, before the newer pending files. @default false
+   */
+  includeAll?: boolean;
+}
+
 /**
  * Plans a push. `files` in any order; `applied` as read from the ledger. Refusals are collected,
  * not thrown: the caller decides (push refuses, status reports).
  */
-export function planMigrations(files: readonly MigrationFile[], applied: readonly LedgerRow[]): MigrationPlan {
+export function planMigrations(files: readonly MigrationFile[], applied: readonly LedgerRow[], options: PlanOptions = {}): MigrationPlan {
   const refusals: Refusal[] = [];
   const byVersion = new Map<string, MigrationFile[]>();
   for (const f of files) byVersion.set(f.version, [...(byVersion.get(f.version) ?? []), f]);
@@ -85,7 +94,7 @@ export function planMigrations(files: readonly MigrationFile[], applied: readonl
       }
       continue;
     }
-    if (newestApplied !== undefined && compareVersions(version, newestApplied) < 0) {
+    if (!options.includeAll && newestApplied !== undefined && compareVersions(version, newestApplied) < 0) {
       refusals.push({ kind: "out-of-order", version, path: file.path, newestApplied });
       entries.push({ version, name: file.name, status: "out-of-order", path: file.path });
       continue;

@@ -12,7 +12,7 @@
 import type { ClientBase, QueryResult, QueryResultRow } from "pg";
 import { MigrationError, type AppliedFile, type Refusal, type SqlFailure } from "./errors";
 import { lineCol, type MigrationFile } from "./files";
-import { planMigrations, type LedgerRow, type MigrationPlan, type PendingMigration } from "./plan";
+import { planMigrations, type LedgerRow, type MigrationPlan, type PendingMigration, type PlanOptions } from "./plan";
 import { quoteLiteral, quoteTextArray } from "../../sql/quote";
 import { isCommentsAndWhitespace, splitStatements } from "./split";
 import { renderName } from "./classify";
@@ -44,6 +44,8 @@ export type MigrationEvent =
 export interface PushOptions {
   /** Plan and report, send nothing that writes. @default false */
   dryRun?: boolean;
+  /** Apply out-of-order files too (`supabase db push --include-all`; see `PlanOptions`). @default false */
+  includeAll?: boolean;
   /** Called as files start and finish (progress on a slow first run). */
   onProgress?: (event: MigrationEvent) => void;
 }
@@ -92,9 +94,13 @@ async function readLedgerCounted(c: Counted): Promise<{ state: LedgerState; rows
 }
 
 /** What `status` shows: the plan against the ledger, without taking the lock or writing. */
-export async function statusMigrations(client: MigrationClient, files: readonly MigrationFile[]): Promise<{ plan: MigrationPlan; ledger: LedgerState }> {
+export async function statusMigrations(
+  client: MigrationClient,
+  files: readonly MigrationFile[],
+  options: PlanOptions = {},
+): Promise<{ plan: MigrationPlan; ledger: LedgerState }> {
   const { state, rows } = await readLedger(client);
-  return { plan: planMigrations(files, rows), ledger: state };
+  return { plan: planMigrations(files, rows, options), ledger: state };
 }
 
 async function lock(c: Counted, onProgress: (e: MigrationEvent) => void): Promise<void> {
@@ -117,7 +123,8 @@ export async function pushMigrations(client: MigrationClient, files: readonly Mi
   const c = new Counted(client);
   // The no-op path: one read of the ledger, no lock.
   let ledger = await readLedgerCounted(c);
-  let plan = planMigrations(files, ledger.rows);
+  const planOptions: PlanOptions = { includeAll: !!options.includeAll };
+  let plan = planMigrations(files, ledger.rows, planOptions);
   if (plan.refusals.length) throw new MigrationError({ kind: "refused", refusals: plan.refusals });
   if (plan.pending.length === 0 || options.dryRun) {
     return { plan, applied: [], dryRun: !!options.dryRun, roundTrips: c.roundTrips };
@@ -129,7 +136,7 @@ export async function pushMigrations(client: MigrationClient, files: readonly Mi
     if (ledger.state !== "ok") await c.query(CREATE_LEDGER);
     // Another run may have applied files between our read and the lock.
     ledger = await readLedgerCounted(c);
-    plan = planMigrations(files, ledger.rows);
+    plan = planMigrations(files, ledger.rows, planOptions);
     if (plan.refusals.length) throw new MigrationError({ kind: "refused", refusals: plan.refusals });
     const total = plan.pending.length;
     for (const [i, migration] of plan.pending.entries()) {
