@@ -29,6 +29,8 @@ export interface ValueChange {
 export interface CronChanges {
   enabledBefore: boolean | null;
   enabledAfter: boolean | null;
+  /** Why the crons run or not, from the new side's model (`null` when the app goes). */
+  reason: string | null;
   /** The crons the new side declares. */
   jobs: CronDecl[];
   added: CronDecl[];
@@ -182,6 +184,7 @@ function cronChanges(a: VercelAppPlan | null | undefined, b: VercelAppPlan | nul
   const changes: CronChanges = {
     enabledBefore: a ? a.crons.enabled : null,
     enabledAfter: b ? b.crons.enabled : null,
+    reason: b ? b.crons.reason : null,
     jobs: [...bJobs.values()],
     added: [...bJobs.values()].filter((j) => !aJobs.has(j.path)),
     removed: [...aJobs.values()].filter((j) => !bJobs.has(j.path)),

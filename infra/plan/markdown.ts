@@ -68,7 +68,9 @@ function vercelSection(v: VercelAppChange): string {
   if (v.crons) {
     const c = v.crons;
     const lines: string[] = [];
-    if (c.enabledBefore !== c.enabledAfter) lines.push(`crons ${c.enabledAfter ? "enabled" : "disabled"}${c.enabledBefore === null ? "" : ` (were ${c.enabledBefore ? "enabled" : "disabled"})`}`);
+    // The state and its reason always lead: a reviewer of any cron change must see whether they run.
+    const was = c.enabledBefore === null || c.enabledBefore === c.enabledAfter ? "" : ` (were ${c.enabledBefore ? "enabled" : "disabled"})`;
+    if (c.reason !== null) lines.push(`crons ${prose(c.reason)}${was}`);
     for (const j of c.added) lines.push(`added ${code(j.path)} at ${code(j.schedule)} (UTC)`);
     for (const j of c.removed) lines.push(`removed ${code(j.path)} (was ${code(j.schedule)})`);
     for (const j of c.rescheduled) lines.push(`${code(j.path)}: ${code(j.from)} → ${code(j.to)} (UTC)`);

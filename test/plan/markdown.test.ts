@@ -82,6 +82,43 @@ describe("renderMarkdown", () => {
   });
 });
 
+describe("crons in the markdown", () => {
+  const report = (mutate: (m: StackPlan) => void) => {
+    const base: StackPlan = JSON.parse(JSON.stringify(planStack(loadStackConfigFile("prod"))));
+    const head: StackPlan = JSON.parse(JSON.stringify(base));
+    mutate(head);
+    return buildReport({
+      stack: "prod",
+      base: snap([], {}, base),
+      head: snap([], {}, head),
+      baseInfo: { ref: "main", commit: "abcdef0123456789abcdef0123456789abcdef01", stackFile: true },
+      headInfo: { commit: null, dirty: true },
+    });
+  };
+
+  it("states whether crons run and why, and what they were", () => {
+    const md = renderMarkdown(
+      report((m) => {
+        const crons = m.apps.find((a) => a.app === "chat-sessions")!.vercel!.crons;
+        crons.enabled = false;
+        crons.reason = "disabled: no CRON_SECRET targets production";
+      }),
+    );
+    expect(md).toContain("- crons disabled: no CRON\\_SECRET targets production (were enabled)");
+  });
+
+  it("states the state also when only a schedule moves", () => {
+    const md = renderMarkdown(
+      report((m) => {
+        const vercel = m.apps.find((a) => a.app === "chat-sessions")!.vercel!;
+        vercel.crons = { ...vercel.crons, jobs: [{ path: "/api/admin/cleanup-sessions", schedule: "0 3 * * *" }] };
+      }),
+    );
+    expect(md).toContain("- crons enabled: the generated CRON\\_SECRET targets production");
+    expect(md).toContain("- `/api/admin/cleanup-sessions`: `0 2 * * *` → `0 3 * * *` (UTC)");
+  });
+});
+
 describe("values a fork controls", () => {
   const HOSTILE = 'https://x.test/<img src=x onerror=alert(1)>@octocat #1 [click](https://evil.test) \u001b]0;owned\u0007\u001b[31m\u202e';
   /** A base and head whose chat-sessions Supabase URL (a setting) moves to a hostile value; the program logs one too. */
