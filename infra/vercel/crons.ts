@@ -26,8 +26,17 @@ const FIELDS = [
   { name: "hour", min: 0, max: 23 },
   { name: "day of month", min: 1, max: 31 },
   { name: "month", min: 1, max: 12 },
-  { name: "day of week", min: 0, max: 6 },
+  // 7 is Sunday too: Vercel's CLI accepts 0-7 (vercel/vercel packages/cli/src/commands/crons/add.ts,
+  // validateCronSchedule), so refusing 7 would reject schedules Vercel runs.
+  { name: "day of week", min: 0, max: 7 },
 ] as const;
+
+/**
+ * vercel.json's schema bounds a schedule to 9-256 characters (vercel/vercel
+ * packages/cli/src/util/validate-config.ts, `cronsSchema`); the CLI's validator refuses over 256 too.
+ */
+export const MIN_SCHEDULE_LENGTH = 9;
+export const MAX_SCHEDULE_LENGTH = 256;
 
 /** Problems with one field of a five-field expression (empty when it is fine). */
 function fieldProblems(text: string, field: (typeof FIELDS)[number]): string[] {
@@ -54,19 +63,24 @@ function fieldProblems(text: string, field: (typeof FIELDS)[number]): string[] {
 }
 
 /**
- * Checks one schedule as Vercel does: five numeric fields in UTC, day of month and day of week not
- * both restricted, and on `hobby` at most one run a day (a single minute and a single hour).
+ * Checks one schedule as Vercel does: 9-256 characters, five numeric fields in UTC, and on `hobby`
+ * at most one run a day (a single minute and a single hour). Day of month together with day of week
+ * is accepted, as Vercel's validator accepts it (standard cron then runs on a day matching either;
+ * the CLI's local runner, packages/cli/src/util/dev/cron.ts, does the same).
  * Returns the problems (empty when valid).
  */
 export function scheduleProblems(schedule: string, plan: VercelPlan): string[] {
+  const length = `is ${schedule.length} characters; Vercel allows ${MIN_SCHEDULE_LENGTH} to ${MAX_SCHEDULE_LENGTH}`;
+  if (schedule.length > MAX_SCHEDULE_LENGTH) return [length];
   if (/^\s|\s$/.test(schedule)) return ["has leading or trailing spaces"];
   if (/^(CRON_)?TZ=/.test(schedule)) return ["names a time zone; Vercel runs crons in UTC only: convert the time to UTC and drop the prefix"];
   if (schedule.startsWith("@")) return [`"${schedule}" is a macro; write the five fields (e.g. "0 0 * * *" for @daily)`];
   const fields = schedule.split(/\s+/);
   if (fields.length !== 5) return [`has ${fields.length} field${fields.length === 1 ? "" : "s"}; write five: minute hour day-of-month month day-of-week (UTC)`];
+  // Five fields without surrounding space already make 9 characters; kept so the bound is stated once.
+  if (schedule.length < MIN_SCHEDULE_LENGTH) return [length];
   const problems = fields.flatMap((f, i) => fieldProblems(f, FIELDS[i]));
   if (problems.length) return problems;
-  if (fields[2] !== "*" && fields[4] !== "*") problems.push("restricts both day of month and day of week; Vercel allows one of them (set the other to *)");
   if (plan === "hobby" && !(/^\d+$/.test(fields[0]) && /^\d+$/.test(fields[1]))) {
     problems.push("runs more than once a day, which the hobby plan rejects at deploy time; use a single minute and hour (e.g. \"0 2 * * *\") or a pro plan");
   }

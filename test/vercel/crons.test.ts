@@ -41,14 +41,13 @@ describe("scheduleProblems: what Vercel accepts", () => {
     ["0 24 * * *", "pro", /hour 24 is outside 0-23/],
     ["0 2 0 * *", "pro", /day of month 0 is outside 1-31/],
     ["0 2 * 13 *", "pro", /month 13 is outside 1-12/],
-    ["0 2 * * 7", "pro", /day of week 7 is outside 0-6/],
+    ["0 2 * * 8", "pro", /day of week 8 is outside 0-7/],
     ["0 2 * * MON", "pro", /numbers only/],
     ["0 2 * JAN *", "pro", /numbers only/],
     ["0 2 L * *", "pro", /numbers only/],
     ["0 2 ? * *", "pro", /is not a number/],
     ["0 5-2 * * *", "pro", /runs backwards/],
     ["*/0 * * * *", "pro", /never fires/],
-    ["0 2 1 * 1", "pro", /both day of month and day of week/],
     ["*/5 * * * *", "hobby", /more than once a day.*hobby/],
     ["0 */12 * * *", "hobby", /more than once a day/],
     ["0 2,14 * * *", "hobby", /more than once a day/],
@@ -57,6 +56,25 @@ describe("scheduleProblems: what Vercel accepts", () => {
   ] as const)("rejects %j on %s", (schedule, plan, message) => {
     const problems = scheduleProblems(schedule, plan);
     expect(problems.join("\n")).toMatch(message);
+  });
+
+  // vercel/vercel packages/cli/src/commands/crons/add.ts validateCronSchedule: day of week 0-7,
+  // at most 256 characters, and no rule against day of month with day of week; vercel.json's schema
+  // (packages/cli/src/util/validate-config.ts, cronsSchema) bounds a schedule to 9-256 characters.
+  it.each([
+    ["0 2 * * 7", "hobby"],
+    ["0 2 * * 5-7", "pro"],
+    ["0 2 1 * 1", "pro"],
+    ["0 2 1-7 * 1", "hobby"],
+  ] as const)("accepts %s on %s as vercel/vercel packages/cli/src/commands/crons/add.ts validateCronSchedule does", (schedule, plan) => {
+    expect(scheduleProblems(schedule, plan)).toEqual([]);
+  });
+
+  it("refuses a schedule over 256 characters (validateCronSchedule in packages/cli/src/commands/crons/add.ts; cronsSchema maxLength)", () => {
+    const minutes = Array.from({ length: 60 }, (_, i) => i).join(",");
+    const long = `${minutes} 0 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31 * *`;
+    expect(long.length).toBeGreaterThan(256);
+    expect(scheduleProblems(long, "pro")).toEqual([`is ${long.length} characters; Vercel allows 9 to 256`]);
   });
 
   it("checks paths", () => {
