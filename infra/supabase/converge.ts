@@ -16,6 +16,7 @@ import { inspectSchemaQuery, planSchema, type SchemaSpec, type SchemaState } fro
 import { createPolicySql, dropPolicySql, policyTarget, readPolicyQuery, samePolicy, type PolicySpec, type StoredPolicy } from "./sql/policies";
 import {
   formatVerifyFailure,
+  grantsWithoutPolicyQuery,
   tablesWithoutRlsQuery,
   viewsNotInvokerQuery,
   type CheckDecl,
@@ -220,7 +221,8 @@ export async function installManagedSql(client: Queryable, spec: ManagedSqlSpec)
 
 /**
  * Checks what must hold after convergence: RLS on every table of an exposed schema,
- * `security_invoker` on every view there, and each declared check returning true. Checks run in a
+ * `security_invoker` on every view there, no privilege of anon or authenticated there that no policy
+ * uses, and each declared check returning true. Checks run in a
  * read-only transaction (they cannot change anything), each in its own savepoint (one failing
  * query does not hide the others). Throws one error listing every problem.
  */
@@ -234,6 +236,10 @@ export async function verifyDatabase(
   for (const r of (await client.query<{ name: string }>(rls.text, rls.values)).rows) problems.push({ kind: "rls-disabled", table: r.name });
   const views = viewsNotInvokerQuery(plan.exposedSchemas);
   for (const r of (await client.query<{ name: string }>(views.text, views.values)).rows) problems.push({ kind: "view-not-invoker", view: r.name });
+  const grants = grantsWithoutPolicyQuery(plan.exposedSchemas);
+  for (const r of (await client.query<{ table: string; role: string; privilege: string }>(grants.text, grants.values)).rows) {
+    problems.push({ kind: "grant-without-policy", table: r.table, role: r.role, privilege: r.privilege });
+  }
   if (plan.checks.length) {
     await client.query("begin read only");
     try {

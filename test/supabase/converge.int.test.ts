@@ -50,7 +50,10 @@ const DECLARATION = {
   name: "app-db",
   schemas: [{ name: "app", exposed: true, usage: ["authenticated", "service_role"], grants: { notes: { authenticated: ["select" as const, "insert" as const], service_role: ["select" as const, "insert" as const, "update" as const, "delete" as const] } } }],
   buckets: [{ id: "notes-files", public: false, fileSizeLimit: "5MB", allowedMimeTypes: ["application/json", "image/*"] }],
-  policies: [{ name: "notes_owner_select", on: "app.notes", command: "select" as const, roles: ["authenticated"], using: "(select auth.uid()) = user_id" }],
+  policies: [
+    { name: "notes_owner_select", on: "app.notes", command: "select" as const, roles: ["authenticated"], using: "(select auth.uid()) = user_id" },
+    { name: "notes_owner_insert", on: "app.notes", command: "insert" as const, roles: ["authenticated"], withCheck: "(select auth.uid()) = user_id" },
+  ],
   checks: [{ name: "notes-rls", sql: "select relrowsecurity from pg_class where oid = 'app.notes'::regclass" }],
 };
 
@@ -66,10 +69,11 @@ describe("a whole declaration", () => {
       ["schema", "app", true],
       ["bucket", "notes-files", true],
       ["policy", "notes_owner_select on app.notes", true],
+      ["policy", "notes_owner_insert on app.notes", true],
       ["sql", "rollout-bucketing", true],
       ["verify", "app-db", false],
     ]);
-    expect(first[4].actions).toEqual(["notes-rls"]);
+    expect(first[5].actions).toEqual(["notes-rls"]);
     const second = await convergeDeclaration(client, plan());
     expect(second.filter((r) => r.changed)).toEqual([]);
 
@@ -192,6 +196,28 @@ describe("verification", () => {
     );
     await client.query("alter table app.leaky enable row level security");
     await expect(verifyDatabase(client, { name: "app-db", exposedSchemas: ["app"], checks: [] })).resolves.toMatchObject({ step: "verify" });
+  });
+
+  it("a privilege of anon or authenticated that no policy uses fails it: TRUNCATE always, a command without its policy", async () => {
+    const { client } = await database(`${APP_SCHEMA}
+      create policy notes_select on app.notes for select to authenticated using (true);
+      grant select, update, truncate on app.notes to authenticated;
+      grant select on app.notes to service_role;`);
+    const error = (await verifyDatabase(client, { name: "app-db", exposedSchemas: ["app"], checks: [] }).catch((e: Error) => e)) as Error;
+    expect(error.message.split("\n")).toEqual([
+      'database "app-db" did not verify after convergence (2 problems):',
+      "  - table app.notes grants TRUNCATE to authenticated, which row level security does not govern (TRUNCATE empties the table whatever the policies say). fix: `revoke truncate on app.notes from authenticated;` in a migration, or drop it from the declared grants",
+      "  - table app.notes grants UPDATE to authenticated but no policy lets authenticated update. fix: declare the policy, or `revoke update on app.notes from authenticated;`",
+    ]);
+    // A policy for the command (or one for all commands) uses the grant; service_role bypasses RLS and is not checked.
+    await client.query("revoke truncate on app.notes from authenticated; create policy notes_all on app.notes for all to authenticated using (true)");
+    await expect(verifyDatabase(client, { name: "app-db", exposedSchemas: ["app"], checks: [] })).resolves.toMatchObject({ step: "verify" });
+  });
+
+  it("storage.objects keeps the broad grants the hosted platform gives (not an exposed schema here), so TRUNCATE by anon is possible there, as on Supabase", async () => {
+    const { admin } = await database(APP_SCHEMA);
+    const acl = await admin.query(`select has_table_privilege('anon', 'storage.objects', 'truncate') as anon_truncate`);
+    expect(acl.rows[0].anon_truncate).toBe(true);
   });
 
   it("a plain view in an exposed schema fails it with the view's name", async () => {
