@@ -13,7 +13,7 @@
  * Exit codes: 0 ok, 1 failure or refusal (with the reason and the fix), 2 usage error.
  */
 import type { Client } from "pg";
-import { MigrationError, pushMigrations, readMigrationDir, repairMigrations, statusMigrations, type EntryStatus } from "../supabase/migrations";
+import { formatIgnoredMigration, MigrationError, pushMigrations, readMigrationDir, repairMigrations, statusMigrations, type EntryStatus } from "../supabase/migrations";
 import { unusableUrlProblem } from "../supabase/connection";
 import { command, runAsScript, UsageError, type CliIo, type OptionValues } from "./args";
 
@@ -147,7 +147,7 @@ export const main = command({ name: "db", usage: USAGE, options: OPTIONS, positi
   let client: Client | undefined;
   try {
     const { files, ignored } = readMigrationDir(args.dir);
-    for (const f of ignored) out(`warning: ${f} is not named <version>_<name>.sql; it is ignored (as the Supabase CLI does)`);
+    for (const f of ignored) io.err(`warning: ${formatIgnoredMigration(f)}`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Client: PgClient } = require("pg") as typeof import("pg");
     client = new PgClient({ connectionString: args.url, application_name: "rollout-stack db" });

@@ -13,7 +13,7 @@ import type { DatabaseDecl } from "../apps/types";
 import { convergeDeclaration, describeStep } from "./converge";
 import { planDatabase } from "./declaration";
 import { connect, ensureLocalDatabase, type LocalPostgres } from "./local-postgres";
-import { pushMigrations, readMigrationDir } from "./migrations";
+import { formatIgnoredMigration, pushMigrations, readMigrationDir } from "./migrations";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -55,7 +55,9 @@ export const migrationsStep: LocalStep = {
   async run(ctx) {
     const dir = path.join(ctx.migrationsRoot, ctx.database.name);
     const { files, ignored } = readMigrationDir(dir);
-    const changes: string[] = ignored.map((f) => `ignored ${path.relative(ROOT, f)} (not named <version>_<name>.sql)`);
+    // Printed, not counted as a change: a second run still says nothing changed.
+    for (const f of ignored) ctx.progress(`warning: ${formatIgnoredMigration({ ...f, path: path.relative(ROOT, f.path) })}`);
+    const changes: string[] = [];
     const client = await connect(ctx.url);
     try {
       const result = await pushMigrations(client, files, {

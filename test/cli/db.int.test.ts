@@ -100,6 +100,26 @@ describe("npm run db", () => {
     }
   });
 
+  it("push skips, with a warning, files not named <digits>_<name>.sql and a first pre-20211209 <ts>_init.sql (pkg/migration/list.go ListLocalMigrations, shouldSkip)", async () => {
+    const odd = fs.mkdtempSync(path.join(os.tmpdir(), "db-cli-odd-"));
+    const oddUrl = (await pg.createDatabase("odd")).url;
+    try {
+      fs.writeFileSync(path.join(odd, "20200101000000_init.sql"), "create table init_table (id int);\n");
+      fs.writeFileSync(path.join(odd, "20250101000001_a.sql"), "create table a (id int);\n");
+      fs.writeFileSync(path.join(odd, "README.md"), "notes\n");
+      fs.writeFileSync(path.join(odd, "draft.sql"), "create table draft (id int);\n");
+      const push = await db("push", "--database-url", oddUrl, "--dir", odd);
+      expect(push.code, push.output).toBe(0);
+      expect(push.output).toContain(`warning: ${path.join(odd, "20200101000000_init.sql")} is skipped: a first <timestamp>_init.sql dated before 20211209000000`);
+      expect(push.output).toContain(`warning: ${path.join(odd, "README.md")} is skipped: its name must match <version>_<name>.sql`);
+      expect(push.output).toContain(`warning: ${path.join(odd, "draft.sql")} is skipped: its name must match <version>_<name>.sql`);
+      expect(push.output).toContain("applied 1 file");
+      expect(push.output).not.toContain("init_table");
+    } finally {
+      fs.rmSync(odd, { recursive: true, force: true });
+    }
+  });
+
   it("exits 1 with the reason when the database cannot be reached, without printing the password", async () => {
     const r = await db("status", "--database-url", "postgresql://postgres:wrong-secret@127.0.0.1:1/postgres", "--dir", dir);
     expect(r.code).toBe(1);

@@ -40,10 +40,35 @@ export function hasDestructiveHeader(sql: string): boolean {
   return false;
 }
 
+/**
+ * A file of a migrations directory that is not a migration, skipped with a warning as the CLI's
+ * `ListLocalMigrations` (`pkg/migration/list.go`) skips it: `name`, its name does not match
+ * `<digits>_<name>.sql` (any file, `.sql` or not); `init`, the directory's first entry is a
+ * `<14 digits>_init.sql` dated before 20211209000000 (the CLI's `shouldSkip`, kept for projects of
+ * old CLI versions).
+ */
+export interface IgnoredMigration {
+  path: string;
+  reason: "name" | "init";
+}
+
 export interface ReadResult {
   files: MigrationFile[];
-  /** `.sql` files whose names do not match `<digits>_<name>.sql` (the CLI skips them with a warning). */
-  ignored: string[];
+  /** Files skipped with a warning (the CLI skips them too), in directory order. */
+  ignored: IgnoredMigration[];
+}
+
+/** The warning for a skipped file: one wording for `db push`, `npm run local` and `pulumi up`. */
+export function formatIgnoredMigration(f: IgnoredMigration): string {
+  return f.reason === "init"
+    ? `${f.path} is skipped: a first <timestamp>_init.sql dated before 20211209000000 is not applied (as the Supabase CLI skips it; replace "init" with a different file name to apply this migration)`
+    : `${f.path} is skipped: its name must match <version>_<name>.sql (as the Supabase CLI skips it)`;
+}
+
+/** The CLI's `shouldSkip` (`pkg/migration/list.go`), applied to the directory's first entry only. */
+export function shouldSkipInit(name: string): boolean {
+  const match = /([0-9]{14})_init\.sql/.exec(name);
+  return !!match && Number(match[1]) < 20211209000000;
 }
 
 /**
@@ -63,6 +88,20 @@ export function migrationRefs(dir: string): { version: string; name: string; sha
   return readMigrationFiles(dir).map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 }));
 }
 
+/**
+ * `migrationRefs` of the project-relative `dir` under `root`, plus the files skipped there (paths
+ * project-relative, as the stack model and the preview show them).
+ */
+export function migrationDirRefs(root: string, dir: string): { files: { version: string; name: string; sha256: string }[]; ignored: IgnoredMigration[] } {
+  const abs = path.join(root, dir);
+  if (!fs.existsSync(abs)) return { files: [], ignored: [] };
+  const read = readMigrationDir(abs);
+  return {
+    files: read.files.map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 })),
+    ignored: read.ignored.map((f) => ({ path: path.posix.join(dir, path.basename(f.path)), reason: f.reason })),
+  };
+}
+
 /** `readMigrationFiles` plus the `.sql` files it ignored. */
 export function readMigrationDir(dir: string): ReadResult {
   let entries: fs.Dirent[];
@@ -75,20 +114,26 @@ export function readMigrationDir(dir: string): ReadResult {
     );
   }
   const files: MigrationFile[] = [];
-  const ignored: string[] = [];
-  for (const entry of entries) {
-    if (!entry.name.endsWith(".sql")) continue;
-    const match = MIGRATION_FILE_PATTERN.exec(entry.name);
+  const ignored: IgnoredMigration[] = [];
+  // The CLI reads the directory sorted by name (Go's fs.ReadDir), directories included in the count.
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const [i, entry] of entries.entries()) {
     const file = path.join(dir, entry.name);
-    // A symlink to a file counts as a file (readFileSync follows it).
-    if (!match || !(entry.isFile() || (entry.isSymbolicLink() && fs.statSync(file).isFile()))) {
-      ignored.push(file);
+    // A symlink counts as what it points to (readFileSync follows it); a dangling one as a file.
+    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false));
+    if (isDir) continue;
+    if (i === 0 && shouldSkipInit(entry.name)) {
+      ignored.push({ path: file, reason: "init" });
+      continue;
+    }
+    const match = MIGRATION_FILE_PATTERN.exec(entry.name);
+    if (!match) {
+      ignored.push({ path: file, reason: "name" });
       continue;
     }
     const bytes = fs.readFileSync(file);
     files.push({ version: match[1], name: match[2], path: file, sql: bytes.toString("utf8"), sha256: sha256(bytes) });
   }
-  ignored.sort();
   files.sort((a, b) => compareVersions(a.version, b.version) || (a.path < b.path ? -1 : 1));
   return { files, ignored };
 }

@@ -8,12 +8,16 @@ export { formatRefusal, formatSqlFailure, MigrationError, type AppliedFile, type
 export {
   compareVersions,
   DESTRUCTIVE_HEADER,
+  formatIgnoredMigration,
   hasDestructiveHeader,
   lineCol,
   MIGRATION_FILE_PATTERN,
   readMigrationDir,
+  migrationDirRefs,
   migrationRefs,
   readMigrationFiles,
+  shouldSkipInit,
+  type IgnoredMigration,
   type MigrationFile,
 } from "./files";
 export { checkPending, planMigrations, type EntryStatus, type LedgerRow, type MigrationPlan, type PendingMigration, type PlanEntry, type PlanOptions } from "./plan";
