@@ -195,8 +195,9 @@ export class VercelApp extends pulumi.ComponentResource {
   /**
    * The production deployment: Vercel applies env changes to new deployments only, and inlines
    * NEXT_PUBLIC_* at build time, so any production value change must build a new deployment. `meta`
-   * changes exactly then, and Deployment replaces on any meta change. `deleteOnDestroy: false` keeps
-   * the previous deployment for Instant Rollback.
+   * changes exactly then, and Deployment replaces on any meta change. The previous deployment stays
+   * for Instant Rollback: the provider deletes one only when `deleteOnDestroy` is true, so unset would
+   * keep it too; `false` is explicit so a reviewer sees the choice.
    */
   private createDeployment(
     name: string,

@@ -94,7 +94,12 @@ export interface VercelAppPlan {
   crons: { enabled: boolean; reason: string; jobs: readonly CronDecl[] };
   /** Rung per feature on production, and on preview where the stack overrides it. */
   rungs: { production: Readonly<Record<string, string>>; preview: Readonly<Record<string, string>> };
-  /** Built from `ref`; `deleteOnDestroy: false` keeps the previous production deployment for Instant Rollback. */
+  /**
+   * Built from `ref`. The provider deletes a replaced or destroyed deployment only when
+   * `deleteOnDestroy` is true (terraform-provider-vercel v5.4.1 `vercel/resource_deployment.go`,
+   * `Delete`), so unset already keeps it for Instant Rollback; `false` is written out so a reviewer
+   * and the policy pack see the choice rather than rely on a default.
+   */
   deployment: { ref: string; deleteOnDestroy: boolean };
   /** Non-fatal findings for the operator (the component logs them with `pulumi.log.warn`). */
   warnings: string[];
