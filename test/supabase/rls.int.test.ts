@@ -153,6 +153,12 @@ describe("health_companion.threads: owner-only (user_id = auth.uid())", () => {
       params: [THREAD_A],
       expected: { anon: denied("permission"), A: rows(THREAD_A), B: rows(), service_role: rows(THREAD_A) },
     },
+    {
+      // RLS does not govern TRUNCATE: only the missing grant stops it.
+      command: "truncate every thread",
+      sql: "truncate health_companion.threads",
+      expected: { anon: denied("permission"), A: denied("permission"), B: denied("permission"), service_role: denied("permission") },
+    },
   ];
   for (const cell of cells) {
     it.each(WHO)(`${cell.command} as %s`, async (who) => {
