@@ -1,11 +1,15 @@
 /** Pure planning and statement classification (no database). */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { classifyStatement } from "../../infra/supabase/migrations/classify";
 import { formatRefusal, type Refusal } from "../../infra/supabase/migrations/errors";
 import { hasDestructiveHeader, lineCol, type MigrationFile } from "../../infra/supabase/migrations/files";
-import { planMigrations, type LedgerRow } from "../../infra/supabase/migrations/plan";
+import { loadSqlParser } from "../../infra/supabase/migrations/parse-gate";
+import { planMigrations, type LedgerRow, type PendingMigration } from "../../infra/supabase/migrations/plan";
 import { backupBlock, buildBatch, caretExcerpt, locateFailure } from "../../infra/supabase/migrations/runner";
 import { splitStatements } from "../../infra/supabase/migrations/split";
+
+// planMigrations reads pending files with Postgres's parser too (parse-gate.ts), loaded once here.
+beforeAll(loadSqlParser);
 
 function file(version: string, sql: string, name = `m${version}`): MigrationFile {
   return { version, name, path: `migrations/db/${version}_${name}.sql`, sql, sha256: "x" };
@@ -175,6 +179,9 @@ describe("formatRefusal", () => {
     { kind: "non-transactional", path: "m/1_a.sql", line: 2, col: 1, command: "VACUUM" },
     { kind: "psql-meta-command", path: "m/1_a.sql", line: 2, col: 1, command: "\\i" },
     { kind: "destructive-without-header", path: "m/1_a.sql", line: 2, col: 1, command: "DROP TABLE" },
+    { kind: "unparsable", path: "m/1_a.sql", line: 2, col: 1, message: 'syntax error at or near "selec"' },
+    { kind: "readings-disagree", path: "m/1_a.sql", line: 2, col: 1, reason: "the splitter reads 1 statement, the parser 2" },
+    { kind: "no-transaction-misuse", path: "m/1_a.sql", line: 2, col: 1, reason: "the file has 2 statements" },
   ];
   it.each(cases)("$kind names the file or version and gives a fix", (r) => {
     const text = formatRefusal(r);
@@ -193,7 +200,10 @@ describe("formatRefusal", () => {
 
 describe("buildBatch and locateFailure", () => {
   const f = file("20250101000006", "-- lead comment\ncreate table t (id int);\n\ninsert into t\n  values ('é😀', 1);\n-- trailing note\n");
-  const m = planMigrations([f], []).pending[0];
+  let m: PendingMigration;
+  beforeAll(() => {
+    m = planMigrations([f], []).pending[0];
+  });
 
   it("sends RESET ALL, BEGIN, the statements, the ledger row and COMMIT in one query", () => {
     const { text, parts } = buildBatch(m);

@@ -333,4 +333,52 @@ describe("permissions and destructive statements", () => {
     expect((await f.client.query("select to_regclass('public.t') as t")).rows[0].t).toBeNull();
     expect((await f.client.query("select to_regclass('supabase_migrations.schema_migrations') as t")).rows[0].t).toBeNull();
   });
+
+  it("refuses the issue-12 file whose E'…\\'…' string hides a COMMIT: nothing runs, no half-applied file", async () => {
+    const f = await fixture();
+    f.write("20250701000002_hidden_commit.sql", "create table a(id int); select E'it\\'s'; commit; create table b(id int); select 1/0;\n");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["readings-disagree"]);
+    expect((await f.client.query("select to_regclass('public.a') as t")).rows[0].t).toBeNull();
+  });
+});
+
+describe("a file with the no-transaction header", () => {
+  it("runs its single CREATE INDEX CONCURRENTLY outside a transaction, then its ledger row; mixing is refused", async () => {
+    const f = await fixture();
+    f.write("20250801000001_t.sql", "create table t (id int);\ninsert into t values (1);\n");
+    f.write("20250801000002_t_id.sql", "-- rollout-stack:no-transaction\ncreate index concurrently t_id on t (id);\n");
+    const result = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(result.applied.map((a) => a.version)).toEqual(["20250801000001", "20250801000002"]);
+    const index = await f.client.query("select indisvalid from pg_index where indexrelid = to_regclass('public.t_id')");
+    expect(index.rows).toEqual([{ indisvalid: true }]);
+    expect((await ledger(f.client)).at(-1)).toEqual({
+      version: "20250801000002",
+      name: "t_id",
+      statements: ["-- rollout-stack:no-transaction\ncreate index concurrently t_id on t (id)"],
+    });
+    // Applied: a no-op, and no drift.
+    expect((await pushMigrations(f.client, readMigrationFiles(f.dir))).applied).toEqual([]);
+
+    // VACUUM the same way.
+    f.write("20250801000003_vacuum.sql", "-- rollout-stack: no-transaction\nvacuum t;\n");
+    expect((await pushMigrations(f.client, readMigrationFiles(f.dir))).applied.map((a) => a.version)).toEqual(["20250801000003"]);
+
+    // Mixed with another statement: refused, nothing sent.
+    f.write("20250801000004_mixed.sql", "-- rollout-stack:no-transaction\ncreate table u (id int);\ncreate index concurrently u_id on u (id);\n");
+    expect(await refusalKinds(pushMigrations(f.client, readMigrationFiles(f.dir)))).toEqual(["non-transactional", "no-transaction-misuse"]);
+    expect((await f.client.query("select to_regclass('public.u') as t")).rows[0].t).toBeNull();
+    f.remove("20250801000004_mixed.sql");
+
+    // A failure outside a transaction says what it may leave behind, and records nothing.
+    f.write("20250801000005_dup.sql", "-- rollout-stack:no-transaction\ncreate unique index concurrently t_dup on t ((1));\n");
+    await f.client.query("insert into t values (2)");
+    const e = (await pushMigrations(f.client, readMigrationFiles(f.dir)).catch((err: unknown) => err)) as MigrationError;
+    expect(e).toBeInstanceOf(MigrationError);
+    // A runtime error has no position: the statement's start (its header comment) is named.
+    expect(e.message).toContain("20250801000005_dup.sql:1:1: ERROR 23505");
+    expect(e.message).toContain("ran outside a transaction and is not recorded as applied");
+    expect((await ledger(f.client)).map((r) => r.version)).not.toContain("20250801000005");
+    const invalid = await f.client.query("select indisvalid from pg_index where indexrelid = to_regclass('public.t_dup')");
+    expect(invalid.rows).toEqual([{ indisvalid: false }]);
+  });
 });

@@ -4,6 +4,7 @@
  * version and how to get out. A bug is a plain `Error`.
  */
 import { DESTRUCTIVE_HEADER } from "./files";
+import { NO_TRANSACTION_HEADER, SQL_PARSER } from "./parse-gate";
 
 export type Refusal =
   | { kind: "drift"; version: string; name: string; path: string }
@@ -14,7 +15,10 @@ export type Refusal =
   | { kind: "transaction-control"; path: string; line: number; col: number; command: string }
   | { kind: "non-transactional"; path: string; line: number; col: number; command: string }
   | { kind: "psql-meta-command"; path: string; line: number; col: number; command: string }
-  | { kind: "destructive-without-header"; path: string; line: number; col: number; command: string };
+  | { kind: "destructive-without-header"; path: string; line: number; col: number; command: string }
+  | { kind: "unparsable"; path: string; line: number; col: number; message: string }
+  | { kind: "readings-disagree"; path: string; line: number; col: number; reason: string }
+  | { kind: "no-transaction-misuse"; path: string; line: number; col: number; reason: string };
 
 /** How `npm run db` is invoked in fix hints. */
 const DB = "npm run db --";
@@ -67,6 +71,21 @@ export function formatRefusal(r: Refusal): string {
         `  fix: if it is meant, put \`${DESTRUCTIVE_HEADER}: <why>\` on the file's first line; the runner then copies what it destroys into ` +
         `the schema migration_backups before running the file`
       );
+    case "unparsable":
+      return (
+        `${r.path}:${r.line}:${r.col}: ${SQL_PARSER} cannot read the file: ${r.message}. Each pending file is read by Postgres's grammar ` +
+        `as well as by the Supabase CLI's splitter, so that what runs is what was checked.\n  fix: correct the SQL at that position`
+      );
+    case "readings-disagree":
+      return (
+        `${r.path}:${r.line}:${r.col}: the file is read two ways, and they disagree: ${r.reason}. What the checks saw would not be what runs.\n` +
+        `  fix: write the statement so both read it alike (quotes doubled, not backslash-escaped); the README lists the forms`
+      );
+    case "no-transaction-misuse":
+      return (
+        `${r.path}:${r.line}:${r.col}: ${r.reason}.\n  fix: put the non-transactional statement alone in its own file with \`${NO_TRANSACTION_HEADER}\` ` +
+        `on the first line, and everything else in ordinary files; or remove the header`
+      );
   }
 }
 
@@ -89,6 +108,8 @@ export interface SqlFailure {
   where?: string;
   /** The statement's lines around the error with a caret under the position, ready to print. */
   excerpt: string;
+  /** The file ran outside a transaction (the no-transaction header): a failure may leave something behind. */
+  outsideTransaction?: true;
 }
 
 export function formatSqlFailure(f: SqlFailure): string {
@@ -106,7 +127,12 @@ export function formatSqlFailure(f: SqlFailure): string {
           : "commit (a deferred constraint?)";
   lines.push(`  in ${what}:`);
   lines.push(f.excerpt.replace(/^/gm, "    "));
-  lines.push(`  ${f.path} was rolled back: it left no trace. Files before it stay applied; fix it and push again.`);
+  lines.push(
+    f.outsideTransaction
+      ? `  ${f.path} ran outside a transaction and is not recorded as applied. A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: ` +
+          `drop it (DROP INDEX CONCURRENTLY) before pushing again. Files before it stay applied.`
+      : `  ${f.path} was rolled back: it left no trace. Files before it stay applied; fix it and push again.`,
+  );
   return lines.join("\n");
 }
 

@@ -6,7 +6,8 @@
 import { classifyStatement, type DestructiveOp } from "./classify";
 import type { Refusal } from "./errors";
 import { compareVersions, hasDestructiveHeader, lineCol, type MigrationFile } from "./files";
-import { normalizeStatements, splitStatements, type SplitStatement } from "./split";
+import { isCommentsAndWhitespace, normalizeStatements, splitStatements, type SplitStatement } from "./split";
+import { checkWithParser, hasNoTransactionHeader, NO_TRANSACTION_HEADER, type SplitReading } from "./parse-gate";
 
 /** A row of `supabase_migrations.schema_migrations` (name/statements are null in old CLI rows). */
 export interface LedgerRow {
@@ -20,6 +21,11 @@ export interface PendingMigration {
   statements: SplitStatement[];
   /** Destructive statements (present only when the file has the destructive header). */
   destructive: DestructiveOp[];
+  /**
+   * The file has the no-transaction header and its one statement cannot run in a transaction: it is
+   * sent alone, outside a transaction, and its ledger row right after it.
+   */
+  noTransaction?: true;
 }
 
 export type EntryStatus =
@@ -114,15 +120,25 @@ function isDrift(file: MigrationFile, recorded: readonly string[]): boolean {
   return normalizeStatements(statements) !== normalizeStatements(recorded);
 }
 
-/** Splits a file to apply and checks each statement. */
+/**
+ * Splits a file to apply and checks each statement, then reads the file a second time with
+ * Postgres's parser (`parse-gate.ts`; `loadSqlParser()` must have resolved) and refuses it where the
+ * readings disagree.
+ */
 export function checkPending(file: MigrationFile): { migration: PendingMigration; problems: Refusal[] } {
   const statements = splitStatements(file.sql);
   const header = hasDestructiveHeader(file.sql);
+  const noTransaction = hasNoTransactionHeader(file.sql);
+  const content = statements.filter((s) => !isCommentsAndWhitespace(s.text));
   const problems: Refusal[] = [];
   const destructive: DestructiveOp[] = [];
+  const readings: SplitReading[] = [];
   for (const s of statements) {
     const c = classifyStatement(s.text);
+    readings.push({ statement: s, refusalKind: c.refusal?.kind, destructive: !!c.destructive });
     if (c.refusal) {
+      // A file's only statement, under the no-transaction header, runs outside a transaction.
+      if (noTransaction && content.length === 1 && c.refusal.kind === "non-transactional" && !c.refusal.command.startsWith("COPY")) continue;
       const { line, col } = lineCol(file.sql, s.offset + c.refusal.offset);
       problems.push({ kind: c.refusal.kind, path: file.path, line, col, command: c.refusal.command });
     } else if (c.destructive) {
@@ -134,5 +150,26 @@ export function checkPending(file: MigrationFile): { migration: PendingMigration
       }
     }
   }
-  return { migration: { file, statements, destructive }, problems };
+  problems.push(...checkWithParser(file, readings).refusals);
+  if (noTransaction) {
+    const at = (s: SplitStatement) => lineCol(file.sql, s.offset);
+    if (content.length !== 1) {
+      problems.push({
+        kind: "no-transaction-misuse",
+        path: file.path,
+        ...at(content[1] ?? content[0] ?? { offset: 0, text: "" }),
+        reason:
+          `the file has the header ${NO_TRANSACTION_HEADER} but ${content.length} statements; only a file's single statement may run outside a transaction ` +
+          `(the others would each commit on their own, and a failure would leave half the file applied)`,
+      });
+    } else if (readings.find((r) => r.statement === content[0])?.refusalKind !== "non-transactional") {
+      problems.push({
+        kind: "no-transaction-misuse",
+        path: file.path,
+        ...at(content[0]),
+        reason: `the file has the header ${NO_TRANSACTION_HEADER}, but its statement can run in a transaction (or is refused anyway)`,
+      });
+    }
+  }
+  return { migration: { file, statements, destructive, ...(noTransaction ? { noTransaction: true as const } : {}) }, problems };
 }

@@ -16,6 +16,7 @@ import { planMigrations, type LedgerRow, type MigrationPlan, type PendingMigrati
 import { quoteLiteral, quoteTextArray } from "../../sql/quote";
 import { isCommentsAndWhitespace, splitStatements } from "./split";
 import { renderName } from "./classify";
+import { loadSqlParser } from "./parse-gate";
 
 /** What the runner needs of a client: `pg.Client` (or a `PoolClient`) satisfies it. */
 export type MigrationClient = Pick<ClientBase, "query"> & Partial<Pick<ClientBase, "on" | "removeListener">>;
@@ -99,6 +100,7 @@ export async function statusMigrations(
   files: readonly MigrationFile[],
   options: PlanOptions = {},
 ): Promise<{ plan: MigrationPlan; ledger: LedgerState }> {
+  await loadSqlParser();
   const { state, rows } = await readLedger(client);
   return { plan: planMigrations(files, rows, options), ledger: state };
 }
@@ -121,6 +123,8 @@ async function unlock(c: Counted): Promise<void> {
 export async function pushMigrations(client: MigrationClient, files: readonly MigrationFile[], options: PushOptions = {}): Promise<PushResult> {
   const onProgress = options.onProgress ?? (() => undefined);
   const c = new Counted(client);
+  // Postgres's parser reads each pending file as well as the CLI's splitter (parse-gate.ts).
+  await loadSqlParser();
   // The no-op path: one read of the ledger, no lock.
   let ledger = await readLedgerCounted(c);
   const planOptions: PlanOptions = { includeAll: !!options.includeAll };
@@ -193,14 +197,16 @@ export function buildBatch(m: PendingMigration, durable = true): { text: string;
   if (!durable) add("begin", "SET LOCAL synchronous_commit = off");
   if (m.destructive.length) add("backup", backupBlock(m));
   m.statements.forEach((s, i) => add("statement", s.text, i));
-  add(
-    "ledger",
-    `INSERT INTO ${LEDGER_TABLE} (version, name, statements) VALUES (${quoteLiteral(m.file.version)}, ${quoteLiteral(m.file.name)}, ${quoteTextArray(
-      m.statements.map((s) => s.text),
-    )})`,
-  );
+  add("ledger", ledgerInsert(m));
   add("commit", "COMMIT");
   return { text, parts };
+}
+
+/** The file's ledger row, as the CLI writes it. */
+function ledgerInsert(m: PendingMigration): string {
+  return `INSERT INTO ${LEDGER_TABLE} (version, name, statements) VALUES (${quoteLiteral(m.file.version)}, ${quoteLiteral(m.file.name)}, ${quoteTextArray(
+    m.statements.map((s) => s.text),
+  )})`;
 }
 
 /**
@@ -253,8 +259,40 @@ END
   return body;
 }
 
+/**
+ * The queries that apply a file with the no-transaction header, as newer Supabase CLIs run such a
+ * statement (supabase/cli#5156, #6009, #6276): `RESET ALL`, then the statement alone (a query of
+ * several statements is an implicit transaction), then the ledger row. A crash between the last two
+ * leaves the statement's effect without a row: the README says how `db repair` settles it.
+ */
+export function noTransactionQueries(m: PendingMigration): { reset: string; statement: BatchPart; ledger: string } {
+  const index = m.statements.findIndex((s) => !isCommentsAndWhitespace(s.text));
+  const text = m.statements[index].text;
+  return {
+    reset: "RESET ALL",
+    statement: { kind: "statement", text, start: 0, completes: true, statementIndex: index },
+    ledger: ledgerInsert(m),
+  };
+}
+
+async function applyOutsideTransaction(c: Counted, m: PendingMigration, applied: AppliedFile[]): Promise<AppliedFile> {
+  const q = noTransactionQueries(m);
+  const started = Date.now();
+  await c.query(q.reset);
+  const { error } = await sendCounting(c, q.statement.text);
+  if (error) {
+    const pgError = error as PgErrorFields;
+    const failure =
+      pgError.severity === undefined && pgError.code === undefined ? connectionFailure(m, error) : locateFailure(m, [q.statement], pgError, 0);
+    throw new MigrationError({ kind: "failed", failure: { ...failure, outsideTransaction: true } }, applied);
+  }
+  await c.query(q.ledger);
+  return { version: m.file.version, name: m.file.name, path: m.file.path, ms: Date.now() - started, backups: [] };
+}
+
 /** Sends one file's batch; on error rolls back, locates the failure and throws. */
 async function applyOne(c: Counted, m: PendingMigration, applied: AppliedFile[], durable: boolean): Promise<AppliedFile> {
+  if (m.noTransaction) return applyOutsideTransaction(c, m, applied);
   const batch = buildBatch(m, durable);
   const backups: string[] = [];
   const onNotice = (n: { message?: string }) => {
