@@ -7,10 +7,11 @@ import { bucketsPrivate, type BucketRuleOptions } from "./rules/buckets";
 import { cronSecretFromRandomPassword, type CronSecretRuleOptions } from "./rules/cron-secret";
 import { cronsNeedCronSecret } from "./rules/crons";
 import { productionDeploymentsRetained } from "./rules/deployments";
+import { vercelProjectNames } from "./rules/projects";
 import { envVarsDeleteBeforeReplace, noPublicSecrets, secretEnvVarsSensitive, type SecretRuleOptions } from "./rules/env-vars";
 import type { RuleOptions } from "./rules/support";
 
-export { bucketsPrivate, cronSecretFromRandomPassword, cronsNeedCronSecret, productionDeploymentsRetained, envVarsDeleteBeforeReplace, noPublicSecrets, secretEnvVarsSensitive };
+export { bucketsPrivate, cronSecretFromRandomPassword, cronsNeedCronSecret, productionDeploymentsRetained, envVarsDeleteBeforeReplace, noPublicSecrets, secretEnvVarsSensitive, vercelProjectNames };
 export { TYPES, type RuleOptions } from "./rules/support";
 // The SDK types, re-exported so callers (the tests) use the same copy of @pulumi/policy as the rules.
 export type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
@@ -24,6 +25,7 @@ export interface RolloutPolicyOptions {
   "production-deployment-retained"?: RuleOptions;
   "buckets-private"?: BucketRuleOptions;
   "crons-need-cron-secret"?: RuleOptions;
+  "vercel-project-name"?: RuleOptions;
 }
 
 /** Every rule of the pack, each `mandatory` unless its options say otherwise. */
@@ -36,5 +38,6 @@ export function rolloutPolicies(options: RolloutPolicyOptions = {}): Policies {
     productionDeploymentsRetained(options["production-deployment-retained"]),
     bucketsPrivate(options["buckets-private"]),
     cronsNeedCronSecret(options["crons-need-cron-secret"]),
+    vercelProjectNames(options["vercel-project-name"]),
   ];
 }

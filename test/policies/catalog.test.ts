@@ -115,6 +115,7 @@ describe.each(STACKS)("the %s stack as rendered", (stack) => {
     expect(result.applied["buckets-private"] ?? 0).toBe(r.render.resources.filter((x) => x.type === TYPES.bucket).length);
     expect(result.applied["cron-secret-from-random-password"] ?? 0).toBe(appsWithCrons > 0 ? 1 : 0);
     expect(result.applied["crons-need-cron-secret"] ?? 0).toBe(count(TYPES.projectCrons) > 0 ? 1 : 0);
+    expect(result.applied["vercel-project-name"] ?? 0).toBe(count(TYPES.project));
     if (config.mode === "cloud") {
       expect(envVars).toBeGreaterThan(0);
       expect(count(TYPES.deployment)).toBe(config.apps.length);

@@ -107,6 +107,7 @@ describe("the policy pack served by Pulumi's policy host", () => {
       ["production-deployment-retained", "mandatory"],
       ["buckets-private", "mandatory"],
       ["crons-need-cron-secret", "mandatory"],
+      ["vercel-project-name", "mandatory"],
     ]);
     const bucketSchema = info.getPoliciesList().find((p: any) => p.getName() === "buckets-private").getConfigschema();
     expect(bucketSchema.getProperties().toJavaScript()).toEqual({

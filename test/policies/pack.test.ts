@@ -12,6 +12,7 @@ describe("rolloutPolicies", () => {
       ["production-deployment-retained", "mandatory", "resource"],
       ["buckets-private", "mandatory", "resource"],
       ["crons-need-cron-secret", "mandatory", "stack"],
+      ["vercel-project-name", "mandatory", "resource"],
     ]);
     for (const p of policies) {
       expect(p.description.length).toBeGreaterThan(20);
@@ -24,6 +25,6 @@ describe("rolloutPolicies", () => {
     const policies = rolloutPolicies({ "buckets-private": { enforcementLevel: "advisory" }, "cron-secret-from-random-password": { minLength: 64 } });
     expect(policies.find((p) => p.name === "buckets-private")?.enforcementLevel).toBe("advisory");
     expect(policies.find((p) => p.name === "cron-secret-from-random-password")?.description).toContain("length >= 64");
-    expect(policies.filter((p) => p.enforcementLevel === "mandatory")).toHaveLength(6);
+    expect(policies.filter((p) => p.enforcementLevel === "mandatory")).toHaveLength(7);
   });
 });
