@@ -101,6 +101,12 @@ export interface VercelAppPlan {
    * and the policy pack see the choice rather than rely on a default.
    */
   deployment: { ref: string; deleteOnDestroy: boolean };
+  /**
+   * What this stack's production env weighs against Vercel's per-deployment limit: UTF-8 bytes of
+   * keys and values, each secret whose value is unknown offline counted as `ASSUMED_SECRET_BYTES`.
+   * Vars set outside the stack (dashboard, integrations) count on Vercel too, so `margin` is an upper bound.
+   */
+  envSize: { bytes: number; limit: number; assumedSecrets: number; margin: number };
   /** Non-fatal findings for the operator (the component logs them with `pulumi.log.warn`). */
   warnings: string[];
 }
@@ -134,6 +140,18 @@ export const RESERVED_ENV: ReadonlySet<string> = new Set([
 export const MAX_PROJECT_NAME = 52;
 const PROJECT_NAME_CHARS = /^[a-z0-9-]+$/;
 const CRON_SECRET_LENGTH = 32;
+/**
+ * Vercel's "64 KB" of env vars per deployment, all combined, dashboard and CLI vars included
+ * (https://vercel.com/docs/environment-variables); read as 64 × 1024 bytes, which the docs do not spell out.
+ */
+export const MAX_ENV_BYTES = 64 * 1024;
+/**
+ * The plan never reads a secret, so each stack secret counts as 1 KiB: more than a Supabase JWT, an
+ * API key or a Postgres URL; a larger secret (a PEM key) eats into the margin the warning shows.
+ */
+export const ASSUMED_SECRET_BYTES = 1024;
+/** Above this share of the limit the plan warns, leaving room for vars set outside the stack. */
+const ENV_SIZE_WARN_SHARE = 0.75;
 
 /** The Vercel project name a stack gives an app: `<app>` in `prod`, `<app>-<stack>` elsewhere. */
 export function projectName(app: string, stack: string): string {
@@ -353,10 +371,21 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
     const preview = config.previewPhases[`${app.name}/${f.name}`];
     if (preview !== undefined) previewRungs[f.name] = preview;
   }
+  const envSize = productionEnvSize(production);
+  if (envSize.bytes > MAX_ENV_BYTES) {
+    throw new ConfigError(config.stack, [
+      { key: `${NAMESPACE}:settings`, message: `${app.name}: production env is ${envSize.bytes} bytes; Vercel allows ${MAX_ENV_BYTES} per deployment (${sizeNote(envSize)}): shorten the largest values` },
+    ]);
+  }
+  const sizeWarnings =
+    envSize.bytes > MAX_ENV_BYTES * ENV_SIZE_WARN_SHARE
+      ? [`${app.name}: production env is ${envSize.bytes} bytes of Vercel's ${MAX_ENV_BYTES} per deployment (margin ${envSize.margin}; ${sizeNote(envSize)}); vars set outside the stack count too`]
+      : [];
   return {
     app: app.name,
     stack: config.stack,
-    warnings: previewWarnings(app.name, env),
+    envSize,
+    warnings: [...previewWarnings(app.name, env), ...sizeWarnings],
     project: {
       name,
       framework: app.vercel.framework,
@@ -371,6 +400,25 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
     rungs: { production: productionRungs, preview: previewRungs },
     deployment: { ref: config.vercel.productionBranch, deleteOnDestroy: false },
   };
+}
+
+function productionEnvSize(production: Readonly<Record<string, EnvValue>>): VercelAppPlan["envSize"] {
+  let bytes = 0;
+  let assumedSecrets = 0;
+  for (const [key, v] of Object.entries(production)) {
+    bytes += Buffer.byteLength(key, "utf8");
+    if (v.kind === "plain") bytes += Buffer.byteLength(v.value, "utf8");
+    else if (v.kind === "cronSecret") bytes += CRON_SECRET_LENGTH;
+    else {
+      bytes += ASSUMED_SECRET_BYTES;
+      assumedSecrets++;
+    }
+  }
+  return { bytes, limit: MAX_ENV_BYTES, assumedSecrets, margin: MAX_ENV_BYTES - bytes };
+}
+
+function sizeNote(size: VercelAppPlan["envSize"]): string {
+  return `${size.assumedSecrets} secret${size.assumedSecrets === 1 ? "" : "s"} counted as ${ASSUMED_SECRET_BYTES} bytes`;
 }
 
 /** Why a project name would be refused by the provider (empty when it is fine), each with the fix. */

@@ -13,6 +13,8 @@ import {
   projectName,
   secretDigest,
   type EnvValue,
+  ASSUMED_SECRET_BYTES,
+  MAX_ENV_BYTES,
 } from "../../infra/vercel/env-plan";
 
 const catalog = catalogByName();
@@ -372,5 +374,29 @@ describe("planAppEnv: reserved names are Vercel's documented list", () => {
     "LAMBDA_RUNTIME_DIR",
   ])("refuses %s, naming the list", (key) => {
     expect(() => planAppEnv(withKey(key), configFor(key))).toThrow(new RegExp(`${key}: reserved by Vercel's function runtimes`));
+  });
+});
+
+describe("planVercelApp: total env size per deployment (64 KB)", () => {
+  const withThreshold = (chars: number) => chatConfig({ "rollout-stack:settings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://abc.supabase.co", "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "x".repeat(chars) }) });
+
+  it("counts keys and values of the production target, unknown secrets at the stated assumption, and shows the margin", () => {
+    const plan = planVercelApp(app("chat-sessions"), chatConfig());
+    const expected = Object.entries(plan.production).reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k) + (v.kind === "plain" ? Buffer.byteLength(v.value) : v.kind === "cronSecret" ? 32 : ASSUMED_SECRET_BYTES),
+      0,
+    );
+    expect(plan.envSize).toEqual({ bytes: expected, limit: MAX_ENV_BYTES, assumedSecrets: 1, margin: MAX_ENV_BYTES - expected });
+    expect(MAX_ENV_BYTES).toBe(64 * 1024);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it("warns near the limit, with the margin and that vars set outside the stack count too", () => {
+    const plan = planVercelApp(app("chat-sessions"), withThreshold(60_000));
+    expect(plan.warnings.join("\n")).toMatch(/chat-sessions: production env is \d+ bytes of Vercel's 65536 per deployment \(margin \d+; 1 secret counted as 1024 bytes\); vars set outside the stack count too/);
+  });
+
+  it("refuses a stack that declares more than the limit", () => {
+    expect(() => planVercelApp(app("chat-sessions"), withThreshold(70_000))).toThrow(/production env is \d+ bytes; Vercel allows 65536 per deployment/);
   });
 });
