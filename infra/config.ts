@@ -82,8 +82,11 @@ export interface StackConfig {
   readonly imports: Readonly<Record<string, AppImports>>;
   /** `<app>` → rotation counter for its CRON_SECRET (a `RandomPassword` keeper). */
   readonly cronSecretRotation: Readonly<Record<string, number>>;
-  /** Per database (by `DatabaseDecl.name`): Supabase project ref and the connection URL secret. */
-  readonly databases: Readonly<Record<string, { readonly projectRef?: string; readonly url?: SecretValue }>>;
+  /**
+   * Per database (by `DatabaseDecl.name`): Supabase project ref, the connection URL secret, and
+   * `includeAll` (apply out-of-order migration files, as `supabase db push --include-all`).
+   */
+  readonly databases: Readonly<Record<string, { readonly projectRef?: string; readonly url?: SecretValue; readonly includeAll?: boolean }>>;
   /** `<app>.<KEY>` and `<app>.<KEY>.preview` → secret env values. */
   readonly secrets: Readonly<Record<string, SecretValue>>;
 }
@@ -113,7 +116,16 @@ const schema = z.strictObject({
     .default({}),
   // Range and integrality are checked after the schema, with a message that names the limit.
   cronSecretRotation: z.record(z.string(), z.union([z.number(), z.string().regex(/^\d+$/)])).default({}),
-  databases: z.record(z.string(), z.strictObject({ projectRef: z.string().regex(/^[a-z0-9]{20}$/).optional() })).default({}),
+  databases: z
+    .record(
+      z.string(),
+      z.strictObject({
+        projectRef: z.string().regex(/^[a-z0-9]{20}$/).optional(),
+        // `pulumi config set --path` without `--type bool` writes the string.
+        includeAll: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).optional(),
+      }),
+    )
+    .default({}),
 });
 const STRUCTURAL_KEYS = new Set(Object.keys(schema.shape));
 
@@ -382,7 +394,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
 
   // Secrets: top-level keys, each a real secret, each one the catalog asks for.
   const secrets: Record<string, SecretValue> = {};
-  const databases: Record<string, { projectRef?: string; url?: SecretValue }> = {};
+  const databases: Record<string, { projectRef?: string; url?: SecretValue; includeAll?: boolean }> = {};
   const declaredDatabases = new Set(apps.flatMap((a) => (a.database ? [a.database.name] : [])));
   for (const [name, entry] of Object.entries(secretEntries)) {
     const where = k(name);
@@ -426,6 +438,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       continue;
     }
     databases[db] = { ...databases[db], projectRef: value.projectRef };
+    if (value.includeAll !== undefined) databases[db].includeAll = value.includeAll;
   }
 
   // Imports and rotation: only for managed apps and their env keys.

@@ -16,7 +16,7 @@
 import * as path from "path";
 import type { StackConfig } from "../config";
 import { databasesOf, planStackDatabase, type StackDatabasePlan } from "../supabase/declaration";
-import { migrationRefs } from "../supabase/migrations";
+import { migrationDirRefs } from "../supabase/migrations";
 import { describeAppEffect, diffPlans } from "./diff";
 import { planVercelApp, type EnvValue, type VercelAppPlan } from "../vercel/env-plan";
 
@@ -75,7 +75,9 @@ export function planStack(config: StackConfig, options: PlanStackOptions = {}): 
   const root = options.root ?? ROOT;
   const databases = databasesOf(config.apps).map((decl) => {
     const dir = `migrations/${decl.name}`;
-    return planStackDatabase(decl, { mode: config.mode, projectRef: config.databases[decl.name]?.projectRef, migrationsDir: dir, files: migrationRefs(path.join(root, dir)) });
+    const { files, ignored } = migrationDirRefs(root, dir);
+    const settings = config.databases[decl.name];
+    return planStackDatabase(decl, { mode: config.mode, projectRef: settings?.projectRef, migrationsDir: dir, files, ignored, includeAll: settings?.includeAll });
   });
   const apps = config.apps.map((app): AppModel => {
     const vercel = config.mode === "cloud" ? planVercelApp(app, config) : null;

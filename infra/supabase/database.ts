@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseDecl } from "../apps/types";
 import type { StackConfig } from "../config";
 import { planStackDatabase, RETAINED_ON_DELETE, type StackDatabasePlan } from "./declaration";
-import { migrationRefs } from "./migrations";
+import { formatIgnoredMigration, migrationDirRefs } from "./migrations";
 import { Bucket, Checks, DataApiExposure, ManagedSql, Migrations, RlsPolicy, Schema } from "./resources";
 import { createPolicySql } from "./sql/policies";
 
@@ -76,14 +76,19 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
             mode: args.config.mode,
             projectRef: args.config.databases[args.database.name]?.projectRef,
             migrationsDir: args.migrationsDir ?? `migrations/${args.database.name}`,
-            files: migrationRefs(path.join(ROOT, args.migrationsDir ?? `migrations/${args.database.name}`)),
+            ...migrationDirRefs(ROOT, args.migrationsDir ?? `migrations/${args.database.name}`),
+            includeAll: args.config.databases[args.database.name]?.includeAll,
             globalFileSizeLimit: args.globalFileSizeLimit,
           });
     this.plan = plan;
     const database = plan.name;
-    const { dir, files } = plan.migrations;
+    const { dir, files, ignored, includeAll } = plan.migrations;
 
-    this.migrations = new Migrations(`${name}-migrations`, { database, dir, files }, { parent: this, retainOnDelete: RETAINED_ON_DELETE.migrations });
+    // Skipped as the Supabase CLI skips them (`db push` and `npm run local` print the same warning).
+    for (const f of ignored) void pulumi.log.warn(`database "${database}": ${formatIgnoredMigration(f)}`, this);
+    // includeAll only when set: stacks without it keep their inputs (and state) as before.
+    const migrationInputs = includeAll ? { database, dir, files, includeAll } : { database, dir, files };
+    this.migrations = new Migrations(`${name}-migrations`, migrationInputs, { parent: this, retainOnDelete: RETAINED_ON_DELETE.migrations });
     this.schemas = this.createSchemas(name, plan);
     this.buckets = this.createBuckets(name, plan);
     this.policies = this.createPolicies(name, plan);

@@ -148,6 +148,13 @@ export const DEFAULT_EXPOSED_SCHEMAS = ["public", "graphql_public"];
  */
 export const RETAINED_ON_DELETE = { migrations: true, schema: true, bucket: true, policy: false, managedSql: true } as const;
 
+/** A file of a migrations directory that is skipped, and why (`IgnoredMigration` of the migration engine). */
+export interface IgnoredMigrationRef {
+  /** Project-relative. */
+  path: string;
+  reason: "name" | "init";
+}
+
 /** `{version, name, sha256}` of one migration file, as the `Migrations` resource carries it. */
 export interface MigrationFileRef {
   version: string;
@@ -160,7 +167,14 @@ export type DataApiPlan = { projectRef: string; schemas: string[] } | { reason: 
 
 /** One database on one stack: its validated declaration plus what the stack adds. */
 export interface StackDatabasePlan extends DatabasePlan {
-  migrations: { dir: string; files: MigrationFileRef[] };
+  migrations: {
+    dir: string;
+    files: MigrationFileRef[];
+    /** Files of `dir` the migration engine skips, as the Supabase CLI does; the component warns about each. */
+    ignored: IgnoredMigrationRef[];
+    /** Apply out-of-order files (`rollout-stack:databases.<db>.includeAll`, as `supabase db push --include-all`). */
+    includeAll: boolean;
+  };
   dataApi: DataApiPlan;
   /** A digest of everything the checks verify: the checks run again whenever it changes. */
   checksDeclaration: string;
@@ -173,6 +187,10 @@ export interface StackDatabaseInput {
   /** Project-relative directory of the migrations, e.g. `migrations/chat-sessions`. */
   migrationsDir: string;
   files: MigrationFileRef[];
+  /** Files of the directory that are skipped (project-relative paths). @default none */
+  ignored?: IgnoredMigrationRef[];
+  /** `rollout-stack:databases.<name>.includeAll`. @default false */
+  includeAll?: boolean;
   globalFileSizeLimit?: number;
 }
 
@@ -194,7 +212,12 @@ export function planStackDatabase(decl: DatabaseDecl, input: StackDatabaseInput)
     .slice(0, 16);
   return {
     ...plan,
-    migrations: { dir: input.migrationsDir, files: input.files.map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 })) },
+    migrations: {
+      dir: input.migrationsDir,
+      files: input.files.map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 })),
+      ignored: (input.ignored ?? []).map((f) => ({ path: f.path, reason: f.reason })),
+      includeAll: input.includeAll ?? false,
+    },
     dataApi: dataApiPlan(plan, input.mode, input.projectRef),
     checksDeclaration,
   };

@@ -22,6 +22,11 @@ export interface MigrationsInputs {
   /** Project-relative directory, e.g. `migrations/health-companion`. */
   dir: string;
   files: MigrationFileRef[];
+  /**
+   * Apply new files older than the newest applied version too (`rollout-stack:databases.<db>.includeAll`,
+   * as `supabase db push --include-all`); absent when not set.
+   */
+  includeAll?: boolean;
 }
 
 export interface MigrationsOutputs extends MigrationsInputs {
@@ -34,7 +39,12 @@ function sameFiles(a: readonly MigrationFileRef[], b: readonly MigrationFileRef[
   return key(a) === key(b);
 }
 
-/** Loads the files the inputs name, refusing any whose bytes changed since the preview hashed them. */
+/**
+ * Loads exactly the files the inputs name (a file added on disk since is not among them), each
+ * checked against the sha256 its input carries: the program hashed the files when it computed the
+ * inputs (what the preview showed), and a file edited in between is refused, every such file named
+ * with both hashes, before anything is sent. The SQL applied is the bytes that matched.
+ */
 export function loadInputFiles(inputs: MigrationsInputs, ctx: RuntimeContext): MigrationFile[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fs = require("fs") as typeof import("fs");
@@ -43,7 +53,8 @@ export function loadInputFiles(inputs: MigrationsInputs, ctx: RuntimeContext): M
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHash } = require("crypto") as typeof import("crypto");
   const root = projectRoot(ctx);
-  return inputs.files.map((f) => {
+  const changed: string[] = [];
+  const files = inputs.files.map((f) => {
     const rel = `${inputs.dir}/${f.version}_${f.name}.sql`;
     let bytes: Buffer;
     try {
@@ -52,16 +63,23 @@ export function loadInputFiles(inputs: MigrationsInputs, ctx: RuntimeContext): M
       throw new Error(`${rel} is listed in the Migrations resource but cannot be read from ${root}; run pulumi in the project (the folder of Pulumi.yaml or below it), or set ROLLOUT_STACK_ROOT`);
     }
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    if (sha256 !== f.sha256) throw new Error(`${rel} changed after the preview computed its hash; run \`pulumi up\` again so the preview shows what will apply`);
+    if (sha256 !== f.sha256) changed.push(`${rel} changed on disk after this update computed its inputs: expected sha256 ${f.sha256}, found ${sha256}`);
     return { version: f.version, name: f.name, path: rel, sql: bytes.toString("utf8"), sha256 };
   });
+  if (changed.length) {
+    throw new Error(
+      `migrations of "${inputs.database}" refused, nothing was applied:\n${changed.map((c) => `- ${c}`).join("\n")}\n` +
+        `  fix: leave migration files alone while \`pulumi up\` runs, then run it again (its preview shows the files as they are now)`,
+    );
+  }
+  return files;
 }
 
 async function apply(id: string, inputs: MigrationsInputs, ctx: RuntimeContext): Promise<MigrationsOutputs> {
   const files = loadInputFiles(inputs, ctx);
   return withDatabase(inputs.database, ctx, async (client) => {
     try {
-      const result = await pushMigrations(client, files);
+      const result = await pushMigrations(client, files, { includeAll: !!inputs.includeAll });
       return { ...inputs, appliedByLastRun: result.applied.map((a) => a.version) };
     } catch (e) {
       const err = e as Error & { applied?: { version: string }[] };
@@ -96,7 +114,7 @@ export const handler: Handler<MigrationsInputs, MigrationsOutputs> = {
   async diff(_id, olds, news) {
     const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces };
-    return { changes: olds.dir !== news.dir || !sameFiles(olds.files, news.files) };
+    return { changes: olds.dir !== news.dir || !!olds.includeAll !== !!news.includeAll || !sameFiles(olds.files, news.files) };
   },
 
   async create(inputs, ctx) {
