@@ -15,6 +15,7 @@ import * as path from "path";
 import { loadStackConfigFile } from "../config";
 import { databasesOf } from "../supabase/declaration";
 import { convergeLocalStack, writeLocalDatabaseUrls, type LocalStep } from "../supabase/local-stack";
+import { projectRoot } from "../supabase/connection";
 import { findRunningLocalPostgres, LOCAL_DEFAULT_PORT, startLocalPostgres, stopLocalPostgres } from "../supabase/local-postgres";
 import { command, runAsScript, UsageError } from "./args";
 
@@ -29,6 +30,11 @@ export interface LocalOptions {
   stackFile?: string;
   /** Root of the migration folders. @default migrations/ in the project */
   migrationsRoot?: string;
+  /**
+   * The project whose `.local/database-urls.json` this run writes (where `pulumi up --stack local`
+   * reads it). @default the project root as the providers find it (ROLLOUT_STACK_ROOT, else this project)
+   */
+  root?: string;
   steps?: readonly LocalStep[];
 }
 
@@ -37,7 +43,8 @@ export const USAGE = `usage: npm run local [-- --port N] [--dir DIR]   start or 
 
 Converges every database of stacks/Pulumi.local.yaml (bootstrap, migrations as postgres, schemas,
 grants, buckets, RLS policies, bucketing functions, checks); a second run says nothing changed.
-The server keeps running after the run; it writes .local/database-urls.json for pulumi up --stack local.
+The server keeps running after the run; it writes .local/database-urls.json in the project (whatever
+--dir is) for pulumi up --stack local.
 
 options:
   --port N     port for a server this run starts (default ${LOCAL_DEFAULT_PORT}); a running server must match it
@@ -46,6 +53,7 @@ options:
 
 environment:
   ROLLOUT_LOCAL_DIR   the cluster directory when --dir is not given
+  ROLLOUT_STACK_ROOT  the project whose .local/database-urls.json is written (as the providers read it)
 
 exit codes: 0 ok, 1 failure (the reason is printed), 2 usage`;
 
@@ -90,7 +98,7 @@ export const main = command(
         onProgress: (m) => io.out(m.replace(dir, shown)),
       });
       if (server.how === "reused") io.out(`Postgres already running on 127.0.0.1:${server.port} (${shown})`);
-      writeLocalDatabaseUrls(dir, server, databases);
+      writeLocalDatabaseUrls(options.root ?? projectRoot({ env: io.env }, ROOT), server, databases);
 
       // A database's name heads its lines, printed once something happens (else "up to date").
       let headed: string | undefined;

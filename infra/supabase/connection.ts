@@ -29,6 +29,16 @@ export interface RuntimeContext {
 /** Written by `npm run local`: database name → connection URL as `postgres`. */
 export const LOCAL_URLS_FILE = ".local/database-urls.json";
 
+/**
+ * The one place that says where the local URLs file is: `<root>/.local/database-urls.json`, whatever
+ * cluster directory `npm run local -- --dir D` used. `npm run local` writes it, the providers read it.
+ */
+export function localDatabaseUrlsFile(root: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require("path") as typeof import("path");
+  return path.join(root, LOCAL_URLS_FILE);
+}
+
 /** The environment variable holding a database's URL, e.g. `ROLLOUT_STACK_DB_URL_HEALTH_COMPANION`. */
 export function databaseUrlEnvVar(database: string): string {
   return `ROLLOUT_STACK_DB_URL_${database.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
@@ -85,9 +95,7 @@ export function resolveDatabaseUrl(database: string, ctx: RuntimeContext = {}): 
   } else if (ctx.config?.("rollout-stack:mode") === "local") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const fs = require("fs") as typeof import("fs");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const path = require("path") as typeof import("path");
-    const file = path.join(projectRoot(ctx), LOCAL_URLS_FILE);
+    const file = localDatabaseUrlsFile(projectRoot(ctx));
     let urls: Record<string, string> = {};
     try {
       urls = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;

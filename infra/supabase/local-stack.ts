@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DatabaseDecl } from "../apps/types";
+import { localDatabaseUrlsFile } from "./connection";
 import { convergeDeclaration, describeStep } from "./converge";
 import { planDatabase } from "./declaration";
 import { connect, ensureLocalDatabase, type LocalPostgres } from "./local-postgres";
@@ -154,11 +155,13 @@ export async function convergeLocalStack(options: ConvergeLocalOptions): Promise
 }
 
 /**
- * Writes `database-urls.json` beside the cluster directory: where `pulumi up --stack local` finds
- * these databases (infra/supabase/connection.ts). Returns the file written.
+ * Writes the local URLs file of the project at `root` (`localDatabaseUrlsFile`, wherever the cluster
+ * directory is): where `pulumi up --stack local` finds these databases (infra/supabase/connection.ts).
+ * Returns the file written.
  */
-export function writeLocalDatabaseUrls(clusterDir: string, server: LocalPostgres, databases: readonly DatabaseDecl[]): string {
-  const file = path.join(path.dirname(clusterDir), "database-urls.json");
+export function writeLocalDatabaseUrls(root: string, server: LocalPostgres, databases: readonly DatabaseDecl[]): string {
+  const file = localDatabaseUrlsFile(root);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(Object.fromEntries(databases.map((d) => [d.name, server.url(d.name)])), null, 2) + "\n");
   return file;
 }

@@ -18,7 +18,7 @@ let port: number;
 
 /** Runs infra/cli/local.ts (the `npm run local` entry point) in a child process. */
 function local(...args: string[]): Promise<{ code: number; output: string }> {
-  return runCli("infra/cli/local.ts", args, { ROLLOUT_LOCAL_DIR: dir });
+  return runCli("infra/cli/local.ts", args, { ROLLOUT_LOCAL_DIR: dir, ROLLOUT_STACK_ROOT: parent });
 }
 
 beforeAll(async () => {
@@ -51,6 +51,10 @@ describe("npm run local", () => {
     );
     await client.end();
     expect(rows[0].n).toBe(2);
+    // The URLs file is where the providers read it (<root>/.local, localDatabaseUrlsFile), not beside the cluster directory.
+    const urls = JSON.parse(fs.readFileSync(path.join(parent, ".local", "database-urls.json"), "utf8")) as Record<string, string>;
+    expect(urls["chat-sessions"]).toBe(`postgresql://postgres:postgres@127.0.0.1:${port}/chat-sessions`);
+    expect(fs.existsSync(path.join(path.dirname(dir), "database-urls.json"))).toBe(false);
   });
 
   it("second run: reuses the server, applies nothing and says so", async () => {
@@ -100,7 +104,7 @@ describe("npm run local", () => {
     };
     const c = captureIo();
     const lines = c.out;
-    const code = await main([], c.io, { dir, steps: [...LOCAL_STEPS, probe] });
+    const code = await main([], c.io, { dir, root: parent, steps: [...LOCAL_STEPS, probe] });
     expect(code, c.all()).toBe(0);
     expect(seen).toEqual(["chat-sessions:2", "analy-ticket:2", "metadata-context:1", "health-companion:1", "conversation-raw-storage:3"]);
     expect(lines).toContain("health-companion:");

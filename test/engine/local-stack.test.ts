@@ -24,6 +24,7 @@ async function localRun(): Promise<string> {
   const c = captureIo();
   const code = await local([], c.io, {
     dir: path.join(p.dir, ".local", "postgres"),
+    root: p.dir,
     stackFile: path.join(p.dir, "stacks", "Pulumi.local.yaml"),
     migrationsRoot: path.join(p.dir, "migrations"),
   });

@@ -21,7 +21,7 @@ let port: number;
 
 async function local(...args: string[]): Promise<{ code: number; output: string }> {
   const c = captureIo();
-  const code = await main(args, c.io, { dir });
+  const code = await main(args, c.io, { dir, root: project });
   return { code, output: c.all() };
 }
 

@@ -6,7 +6,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrlEnvVar, LOCAL_URLS_FILE, projectRoot, resolveDatabaseUrl, unusableUrlProblem } from "../../../infra/supabase/connection";
+import { databaseUrlEnvVar, LOCAL_URLS_FILE, localDatabaseUrlsFile, projectRoot, resolveDatabaseUrl, unusableUrlProblem } from "../../../infra/supabase/connection";
+import { writeLocalDatabaseUrls } from "../../../infra/supabase/local-stack";
+import type { LocalPostgres } from "../../../infra/supabase/local-postgres";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-connection-"));
 fs.mkdirSync(path.join(root, ".local"));
@@ -71,5 +73,25 @@ describe("resolveDatabaseUrl", () => {
       'the database URL for "health-companion" from stack config rollout-stack:health-companion.databaseUrl points at the transaction pooler (port 6543), which keeps no session; use the session pooler (port 5432 on the pooler host) or the direct host',
     );
     expect(error).not.toContain("p4ss");
+  });
+});
+
+describe("the local URLs file: one path for `npm run local` and the providers (localDatabaseUrlsFile)", () => {
+  it("is <root>/.local/database-urls.json whatever the cluster directory (--dir D): written there, read there", () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-urls-project-"));
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-urls-cluster-"));
+    try {
+      expect(localDatabaseUrlsFile(project)).toBe(path.join(project, LOCAL_URLS_FILE));
+      const url = "postgresql://postgres:postgres@127.0.0.1:54999/health-companion";
+      const server = { url: (db: string) => url.replace("health-companion", db) } as unknown as LocalPostgres;
+      const written = writeLocalDatabaseUrls(project, server, [{ name: "health-companion" } as never]);
+      expect(written).toBe(localDatabaseUrlsFile(project));
+      expect(fs.readdirSync(elsewhere)).toEqual([]);
+      const local = config({ "rollout-stack:mode": "local" });
+      expect(resolveDatabaseUrl("health-companion", { env: { ROLLOUT_STACK_ROOT: project }, config: local })).toBe(url);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

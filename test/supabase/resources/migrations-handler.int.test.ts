@@ -74,7 +74,7 @@ describe("Migrations handler: the files its inputs name, by hash", () => {
     const a = f.write("20250101000001", "a", "create table a (id int);\n");
     f.write("20250101000002", "late_arrival", "create table late_arrival (id int);\n");
     const { outs } = await handler.create({ database: "exact", dir: f.dir, files: [a] }, f.ctx);
-    expect(outs.appliedByLastRun).toEqual(["20250101000001"]);
+    expect(outs?.appliedByLastRun).toEqual(["20250101000001"]);
     expect(await f.ledger()).toEqual(["20250101000001"]);
   });
 });
@@ -97,7 +97,7 @@ describe("Migrations handler: includeAll (supabase/cli internal/migration/up Get
     expect(await f.ledger()).toEqual(["20250101000001", "20250101000003"]);
     expect(await handler.diff!("migrations/late", { ...next, appliedByLastRun: [] }, { ...next, includeAll: true })).toMatchObject({ changes: true });
     const { outs } = await handler.update!("migrations/late", { ...first, appliedByLastRun: [] }, { ...next, includeAll: true }, f.ctx);
-    expect(outs.appliedByLastRun).toEqual(["20250101000002"]);
+    expect(outs?.appliedByLastRun).toEqual(["20250101000002"]);
     expect(await f.ledger()).toEqual(["20250101000001", "20250101000002", "20250101000003"]);
   });
 });
