@@ -11,6 +11,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.int.test.ts", "test/engine/**", "**/node_modules/**"],
           testTimeout: 60_000,
+          // Setup hooks render whole stacks under mocks (several seconds each on two busy cores).
+          hookTimeout: 60_000,
           // Vitest 4 requires distinct group orders for projects with different maxWorkers.
           sequence: { groupOrder: 0 },
         },

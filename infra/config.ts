@@ -70,7 +70,8 @@ export interface StackConfig {
   readonly mode: Mode;
   /** The managed apps, resolved from the catalog, in the order the stack lists them. */
   readonly apps: readonly AppDecl[];
-  readonly vercel: { readonly team: string; readonly plan: VercelPlan; readonly productionBranch: string };
+  /** `sensitiveEnvPolicy`: the team enforces sensitive env vars (production and preview vars must be sensitive). */
+  readonly vercel: { readonly team: string; readonly plan: VercelPlan; readonly productionBranch: string; readonly sensitiveEnvPolicy: boolean };
   /** `<app>/<feature>` → rung name, for every feature of every managed app (production). */
   readonly phases: Readonly<Record<string, string>>;
   /** `<app>/<feature>` → rung for the preview target, where it differs from production. */
@@ -107,6 +108,8 @@ const schema = z.strictObject({
   vercelTeam: z.string().default(""),
   vercelPlan: z.enum(["hobby", "pro", "enterprise"]).default("pro"),
   productionBranch: z.string().min(1).default("main"),
+  // A boolean in a stack file; the engine hands the program "true"/"false" strings.
+  vercelSensitiveEnvPolicy: z.union([z.boolean(), z.enum(["true", "false"])]).default(false).transform((v) => v === true || v === "true"),
   phases: z.record(z.string(), RUNG).default({}),
   previewPhases: z.record(z.string(), RUNG).default({}),
   settings: FLAT_MAP.default({}),
@@ -483,7 +486,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     stack,
     mode: c.mode,
     apps,
-    vercel: { team: c.vercelTeam, plan: c.vercelPlan, productionBranch: c.productionBranch },
+    vercel: { team: c.vercelTeam, plan: c.vercelPlan, productionBranch: c.productionBranch, sensitiveEnvPolicy: c.vercelSensitiveEnvPolicy },
     phases,
     previewPhases,
     settings,

@@ -37,7 +37,7 @@ describe("parseStackConfig: a valid stack", () => {
   it("resolves apps, fills defaults, accepts provider keys and freezes the result", () => {
     const c = parseStackConfig("test", baseRaw(), { requireSecrets: true });
     expect(c.apps.map((a) => a.name)).toEqual(["chat-sessions"]);
-    expect(c.vercel).toEqual({ team: "acme", plan: "pro", productionBranch: "main" });
+    expect(c.vercel).toEqual({ team: "acme", plan: "pro", productionBranch: "main", sensitiveEnvPolicy: false });
     expect(c.settings["chat-sessions/SESSION_CLEANUP_THRESHOLD_HOURS"]).toBe("24");
     expect(c.phases).toEqual({ "chat-sessions/early-session-creation": "off", "chat-sessions/cleanup": "dry-run" });
     expect(Object.isFrozen(c.phases)).toBe(true);

@@ -159,9 +159,9 @@ export class VercelApp extends pulumi.ComponentResource {
         sensitive: v.sensitive,
         comment: v.comment,
       };
-      // A preview override is created after its main var dropped the preview target (Vercel refuses two
-      // vars with the same key and target).
-      const main = v.slot === "preview" ? vars[envResourceName(name, { key: v.key, slot: "main" })] : undefined;
+      // A preview override or development copy is created after its main var dropped that target
+      // (Vercel refuses two vars with the same key and target).
+      const main = v.slot !== "main" ? vars[envResourceName(name, { key: v.key, slot: "main" })] : undefined;
       vars[resourceName] = new vercel.ProjectEnvironmentVariable(resourceName, transforms.envVar ? transforms.envVar(envArgs, v) : envArgs, {
         parent: this,
         // Changing `sensitive` replaces the var; created before the old one is gone, Vercel answers

@@ -49,9 +49,11 @@ export interface EnvVarPlan {
   key: string;
   /**
    * The resource's slot: `main` holds production (or the declared targets), `preview` a preview
-   * override. The resource name is `<app>-env-<KEY>` plus `-preview` for the override slot.
+   * override, `development` the readable development copy of a var that a team's sensitive-env policy
+   * makes sensitive (Vercel refuses sensitive vars on development). The resource name is
+   * `<app>-env-<KEY>` plus `-preview` or `-development` for those slots.
    */
-  slot: "main" | "preview";
+  slot: "main" | "preview" | "development";
   /** In Vercel's order: production, preview, development. */
   targets: Target[];
   sensitive: boolean;
@@ -285,7 +287,7 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
   const imports = config.imports[app.name]?.env ?? {};
   const usedImports = new Set<string>();
   const takeImport = (key: string, slot: EnvVarPlan["slot"], targets: Target[]): string | undefined => {
-    const names = slot === "main" ? [key, ...targets.map((t) => `${key}.${t}`)] : [`${key}.preview`];
+    const names = slot === "main" ? [key, ...targets.map((t) => `${key}.${t}`)] : [`${key}.${slot}`];
     const found = names.filter((n) => n in imports);
     found.forEach((n) => usedImports.add(n));
     if (found.length > 1) configProblems.push({ key: `${NAMESPACE}:imports.${app.name}.env`, message: `${found.join(" and ")} name the same var; keep one` });
@@ -313,15 +315,21 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
 
   const env: EnvVarPlan[] = [];
   const production: Record<string, EnvValue> = {};
+  // A team that enforces sensitive env vars refuses non-sensitive production and preview vars, and
+  // Vercel refuses sensitive ones on development: such a var becomes sensitive and its development
+  // target moves to a readable copy of its own.
+  const enforced = config.vercel.sensitiveEnvPolicy;
   for (const c of candidates) {
     const previewSplit = c.preview !== undefined && c.declared.includes("preview");
-    const mainTargets = c.declared.filter((t) => !(previewSplit && t === "preview"));
+    const forced = enforced && !c.sensitive && c.declared.some((t) => t !== "development");
+    const developmentSplit = forced && c.declared.includes("development");
+    const mainTargets = c.declared.filter((t) => !(previewSplit && t === "preview") && !(developmentSplit && t === "development"));
     if (mainTargets.length) {
       env.push({
         key: c.key,
         slot: "main",
         targets: mainTargets,
-        sensitive: c.sensitive,
+        sensitive: c.sensitive || forced,
         value: c.main.value,
         origin: c.main.origin,
         comment: commentFor(c.main.value, c.main.origin),
@@ -333,11 +341,23 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
         key: c.key,
         slot: "preview",
         targets: ["preview"],
-        sensitive: c.sensitive,
+        sensitive: c.sensitive || forced,
         value: c.preview!.value,
         origin: c.preview!.origin,
         comment: commentFor(c.preview!.value, c.preview!.origin),
         importId: takeImport(c.key, "preview", ["preview"]),
+      });
+    }
+    if (developmentSplit) {
+      env.push({
+        key: c.key,
+        slot: "development",
+        targets: ["development"],
+        sensitive: false,
+        value: c.main.value,
+        origin: c.main.origin,
+        comment: commentFor(c.main.value, c.main.origin),
+        importId: takeImport(c.key, "development", ["development"]),
       });
     }
     if (c.declared.includes("production")) production[c.key] = c.main.value;
@@ -346,7 +366,7 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
     if (!usedImports.has(name)) {
       configProblems.push({
         key: `${NAMESPACE}:imports.${app.name}.env.${name}`,
-        message: `no env var resource matches (vars: ${env.map((e) => (e.slot === "main" ? e.key : `${e.key}.preview`)).join(", ")}); a preview-only import needs a preview override`,
+        message: `no env var resource matches (vars: ${env.map((e) => (e.slot === "main" ? e.key : `${e.key}.${e.slot}`)).join(", ")}); a preview-only import needs a preview override`,
       });
     }
   }
@@ -385,7 +405,7 @@ export function planVercelApp(app: AppDecl, config: StackConfig): VercelAppPlan 
     app: app.name,
     stack: config.stack,
     envSize,
-    warnings: [...previewWarnings(app.name, env), ...sizeWarnings],
+    warnings: [...previewWarnings(app.name, env), ...sensitivePolicyWarnings(app.name, config, env), ...sizeWarnings],
     project: {
       name,
       framework: app.vercel.framework,
@@ -461,9 +481,20 @@ function previewWarnings(app: string, env: readonly EnvVarPlan[]): string[] {
   ];
 }
 
+/** Under a team's sensitive-env policy, the plan says which vars it made sensitive and which got a development copy. */
+function sensitivePolicyWarnings(app: string, config: StackConfig, env: readonly EnvVarPlan[]): string[] {
+  if (!config.vercel.sensitiveEnvPolicy) return [];
+  const readable = env.filter((v) => v.sensitive && v.value.kind === "plain").map((v) => v.key);
+  const copies = env.filter((v) => v.slot === "development").map((v) => v.key);
+  return [
+    `${app}: the team enforces sensitive env vars (${NAMESPACE}:vercelSensitiveEnvPolicy): ${readable.length} production/preview vars are sensitive (values readable in their comments only); ` +
+      `a development copy is split off for ${copies.join(", ") || "none"}`,
+  ];
+}
+
 /** Resource names (`<name>-env-<KEY>`, `-preview` for the override slot): part of the public contract. */
 export function envResourceName(componentName: string, v: Pick<EnvVarPlan, "key" | "slot">): string {
-  return `${componentName}-env-${v.key}${v.slot === "preview" ? "-preview" : ""}`;
+  return `${componentName}-env-${v.key}${v.slot === "main" ? "" : `-${v.slot}`}`;
 }
 
 /** Vercel deployment `meta` prefix for one production key. */

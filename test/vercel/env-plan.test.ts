@@ -400,3 +400,47 @@ describe("planVercelApp: total env size per deployment (64 KB)", () => {
     expect(() => planVercelApp(app("chat-sessions"), withThreshold(70_000))).toThrow(/production env is \d+ bytes; Vercel allows 65536 per deployment/);
   });
 });
+
+describe("planAppEnv: teams that enforce sensitive env vars (vercelSensitiveEnvPolicy)", () => {
+  const enforced = (extra: Record<string, RawEntry> = {}) => chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain(true), ...extra });
+
+  it("is off unless set, and must be a boolean", () => {
+    expect(chatConfig().vercel.sensitiveEnvPolicy).toBe(false);
+    expect(enforced().vercel.sensitiveEnvPolicy).toBe(true);
+    expect(() => chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain("yes") })).toThrow(/rollout-stack:vercelSensitiveEnvPolicy: /);
+  });
+
+  it("makes every production and preview var sensitive, splits off a readable development copy, and keeps values readable in comments", () => {
+    const plan = byName(planAppEnv(app("chat-sessions"), enforced()));
+    expect(plan["env-NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT"]).toMatchObject({ slot: "main", targets: ["production", "preview"], sensitive: true, value: { kind: "plain", value: "10" } });
+    expect(plan["env-NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT"].comment).toMatch(/^"10" from feature chat-sessions\/early-session-creation; /);
+    expect(plan["env-NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT-development"]).toMatchObject({ slot: "development", targets: ["development"], sensitive: false, value: { kind: "plain", value: "10" } });
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL"]).toMatchObject({ targets: ["production", "preview"], sensitive: true });
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL-development"]).toMatchObject({ targets: ["development"], sensitive: false });
+    // Already sensitive (secrets, CRON_SECRET): unchanged, and never on development.
+    expect(plan["env-SUPABASE_SERVICE_ROLE_KEY"]).toMatchObject({ targets: ["production", "preview"], sensitive: true });
+    expect(plan["env-SUPABASE_SERVICE_ROLE_KEY-development"]).toBeUndefined();
+    // Nothing left that the provider refuses on such a team: no non-sensitive production or preview var.
+    expect(Object.values(plan).filter((v) => !v.sensitive && v.targets.some((t) => t !== "development"))).toEqual([]);
+  });
+
+  it("with a preview override, the override is sensitive too", () => {
+    const plan = byName(planAppEnv(app("chat-sessions"), enforced({ "rollout-stack:previewSettings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://staging.supabase.co" }) })));
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL"]).toMatchObject({ targets: ["production"], sensitive: true });
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL-preview"]).toMatchObject({ targets: ["preview"], sensitive: true, value: { kind: "plain", value: "https://staging.supabase.co" } });
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL-development"]).toMatchObject({ targets: ["development"], sensitive: false, value: { kind: "plain", value: "https://abc.supabase.co" } });
+  });
+
+  it("the plan says so", () => {
+    const plan = planVercelApp(app("chat-sessions"), enforced());
+    expect(plan.warnings).toContainEqual(expect.stringMatching(/^chat-sessions: the team enforces sensitive env vars \(rollout-stack:vercelSensitiveEnvPolicy\): \d+ production\/preview vars are sensitive \(values readable in their comments only\); a development copy is split off for /));
+    expect(planVercelApp(app("chat-sessions"), chatConfig()).warnings.some((w) => w.includes("vercelSensitiveEnvPolicy"))).toBe(false);
+  });
+});
+
+describe("vercelSensitiveEnvPolicy from the engine", () => {
+  it("accepts the strings the engine passes for a boolean key", () => {
+    expect(chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain("true") }).vercel.sensitiveEnvPolicy).toBe(true);
+    expect(chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain("false") }).vercel.sensitiveEnvPolicy).toBe(false);
+  });
+});
