@@ -20,8 +20,11 @@ export function productionDeploymentsRetained(options: RuleOptions = {}): Resour
       if (args.props.production !== true) return;
       const deleteOnDestroy: unknown = args.props.deleteOnDestroy;
       if (deleteOnDestroy === false) return;
-      const now = deleteOnDestroy === true ? "deleteOnDestroy is true" : "deleteOnDestroy is not set";
-      report(`production deployment ${args.name}: ${now}. Set deleteOnDestroy: false, or each redeploy deletes the deployment Instant Rollback returns to.`);
+      report(
+        deleteOnDestroy === true
+          ? `production deployment ${args.name}: deleteOnDestroy is true, so each redeploy deletes the deployment Instant Rollback returns to. Set deleteOnDestroy: false.`
+          : `production deployment ${args.name}: deleteOnDestroy is not set. The provider keeps deployments by default today; set deleteOnDestroy: false so the retention is visible in review and survives a change of default.`,
+      );
     }),
   };
 }
