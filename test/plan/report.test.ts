@@ -212,3 +212,16 @@ describe("resources, secrets, warnings", () => {
     expect(report(snapshot(same, {}, { model }), snapshot(same, {}, { model: moved })).summary).toMatch(/^stack prod against main \(0123456789ab\): \d env values? changed; 1 production redeploy \(metadata-context\); resources: 0 to add/);
   });
 });
+
+describe("the summary of a crons-only change", () => {
+  it("names the app whose crons change, not 'no changes'", () => {
+    const prod = loadStackConfigFile("prod");
+    const before = planStack(prod);
+    const after: typeof before = JSON.parse(JSON.stringify(before));
+    const chat = after.apps.find((a) => a.app === "chat-sessions")!.vercel!;
+    chat.crons = { ...chat.crons, jobs: chat.crons.jobs.map((j) => ({ ...j, schedule: "0 4 * * *" })) };
+    const r = report(snapshot([], {}, { model: before }), snapshot([], {}, { model: after }));
+    expect(r.counts.crons).toBe(1);
+    expect(r.summary).toBe("stack prod against main (0123456789ab): crons change (chat-sessions); resources: 0 to add, 0 to update, 0 to replace, 0 to remove");
+  });
+});
