@@ -178,7 +178,8 @@ function redeployOf(a: VercelAppPlan | null | undefined, b: VercelAppPlan | null
 }
 
 function cronChanges(a: VercelAppPlan | null | undefined, b: VercelAppPlan | null | undefined): CronChanges | null {
-  if (!a && !b) return null;
+  // An app without crons on either side has nothing to say about them.
+  if (!a?.crons.jobs.length && !b?.crons.jobs.length) return null;
   const aJobs = new Map((a?.crons.jobs ?? []).map((j) => [j.path, j]));
   const bJobs = new Map((b?.crons.jobs ?? []).map((j) => [j.path, j]));
   const changes: CronChanges = {

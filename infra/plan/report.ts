@@ -91,7 +91,7 @@ export interface PlanReport {
     phases: number;
     envValues: number;
     redeploys: number;
-    /** Apps whose crons change (enabled or disabled, added, removed, rescheduled). */
+    /** Apps already managed whose crons change (enabled or disabled, added, removed, rescheduled). */
     crons: number;
     migrations: number;
     schemas: number;
@@ -269,7 +269,8 @@ function summaryOf(report: Omit<PlanReport, "summary">): string {
   if (c.phases) parts.push(plural(c.phases, report.base ? "phase moved" : "phase", report.base ? "phases moved" : "phases"));
   if (c.envValues) parts.push(plural(c.envValues, report.base ? "env value changed" : "env value", report.base ? "env values changed" : "env values"));
   if (c.redeploys) parts.push(`${plural(c.redeploys, "production redeploy", "production redeploys")} (${report.vercel.filter((v) => v.redeploy?.redeploy).map((v) => v.app).join(", ")})`);
-  if (c.crons) parts.push(`crons change (${report.vercel.filter((v) => v.crons).map((v) => v.app).join(", ")})`);
+  // A new app's crons are part of what it declares; only an existing app's crons "change".
+  if (c.crons) parts.push(`crons change (${report.vercel.filter((v) => v.crons && v.change === "changed").map((v) => v.app).join(", ")})`);
   if (c.migrations) parts.push(plural(c.migrations, "migration to run", "migrations to run"));
   // "2 policies added, 1 removed": per kind, by change.
   const items = (pick: (d: DatabaseChange) => ItemChange[], one: string, many: string) => {
@@ -333,7 +334,7 @@ export function buildReport(input: BuildReportInput): PlanReport {
     phases: phases.length,
     envValues: vercel.reduce((n, v) => n + v.env.length, 0),
     redeploys: vercel.filter((v) => v.redeploy?.redeploy).length,
-    crons: vercel.filter((v) => v.crons).length,
+    crons: vercel.filter((v) => v.crons && v.change === "changed").length,
     migrations: databases.reduce((n, d) => n + d.migrations.run.length, 0),
     schemas: databases.reduce((n, d) => n + d.schemas.length, 0),
     buckets: databases.reduce((n, d) => n + d.buckets.length, 0),
