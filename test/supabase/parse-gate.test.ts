@@ -75,6 +75,29 @@ describe("golden cases: both readings agree on every literal form", () => {
     expect(plan("alter type mood add value 'meh';\nanalyze t;").refusals).toEqual([]);
   });
 
+  it.each([
+    ["create database d", "CREATE DATABASE"],
+    ["drop database d", "DROP DATABASE"],
+    ["create tablespace t location '/tmp/t'", "CREATE TABLESPACE"],
+    ["drop tablespace t", "DROP TABLESPACE"],
+    ["create subscription s connection 'dbname=x' publication p", "CREATE SUBSCRIPTION"],
+    ["drop subscription s", "DROP SUBSCRIPTION"],
+    ["alter system set work_mem = '64MB'", "ALTER SYSTEM"],
+    ["alter database d set tablespace t", "ALTER DATABASE ... SET TABLESPACE"],
+    ["create index concurrently i on t (a)", "CREATE INDEX CONCURRENTLY"],
+    ["reindex (concurrently) table t", "REINDEX CONCURRENTLY"],
+    ["vacuum t", "VACUUM"],
+    ["drop index concurrently i", "DROP INDEX CONCURRENTLY"],
+  ])("the parse tree finds %j cannot run in a transaction (%s)", (sql, command) => {
+    const parsed = parseFile(`${sql};`);
+    expect("statements" in parsed && parsed.statements.map((st) => st.class.refusal)).toEqual([{ kind: "non-transactional", command }]);
+  });
+
+  it.each(["create index i on t (a)", "alter database d set work_mem = '64MB'", "reindex table t", "analyze t"])("%j can run in a transaction", (sql) => {
+    const parsed = parseFile(`${sql};`);
+    expect("statements" in parsed && parsed.statements.map((st) => st.class.refusal)).toEqual([undefined]);
+  });
+
   it("accepts every migration file of this repository", () => {
     const root = path.join(__dirname, "../../migrations");
     for (const dir of fs.readdirSync(root)) {

@@ -10,6 +10,7 @@
  *
  * Pure: no I/O, no Pulumi.
  */
+import { firstTokenAt } from "./split";
 
 export interface Token {
   kind: "word" | "ident" | "punct" | "literal";
@@ -29,23 +30,10 @@ export function tokenize(sql: string): Token[] {
   const n = sql.length;
   while (i < n) {
     const c = sql[i];
-    if (/\s/.test(c)) {
-      i++;
-    } else if (sql.startsWith("--", i)) {
-      const nl = sql.indexOf("\n", i);
-      i = nl < 0 ? n : nl + 1;
-    } else if (sql.startsWith("/*", i)) {
-      let d = 1;
-      i += 2;
-      while (i < n && d > 0) {
-        if (sql.startsWith("/*", i)) {
-          d++;
-          i += 2;
-        } else if (sql.startsWith("*/", i)) {
-          d--;
-          i += 2;
-        } else i++;
-      }
+    const next = firstTokenAt(sql, i);
+    if (next !== i) {
+      // Whitespace and comments, as Postgres's scanner skips them.
+      i = next;
     } else if (c === "'" || ((c === "E" || c === "e") && sql[i + 1] === "'")) {
       const start = i;
       const escapes = c !== "'";

@@ -149,6 +149,17 @@ export function compareVersions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The UTF-16 index of the `codePoints`-th code point of `text` (Postgres and its parser count characters). */
+export function codeUnitIndex(text: string, codePoints: number): number {
+  let units = 0;
+  let n = 0;
+  for (const ch of text) {
+    if (n++ >= codePoints) break;
+    units += ch.length;
+  }
+  return units;
+}
+
 /** 1-based line and column (in characters) of a UTF-16 index in `text`. */
 export function lineCol(text: string, index: number): { line: number; col: number } {
   let line = 1;

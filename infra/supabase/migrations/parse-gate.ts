@@ -11,8 +11,8 @@
  * No I/O besides loading the WASM, no Pulumi.
  */
 import type { Refusal } from "./errors";
-import { lineCol, type MigrationFile } from "./files";
-import { isSqlWhitespace, type SplitStatement } from "./split";
+import { codeUnitIndex, lineCol, type MigrationFile } from "./files";
+import { firstTokenAt, type SplitStatement } from "./split";
 
 /** The parser's version, named in messages (the grammar of Postgres 17). */
 export const SQL_PARSER = "Postgres 17's parser (libpg-query 17.7.4)";
@@ -88,6 +88,17 @@ const TRANSACTION_KINDS: Record<string, string> = {
   TRANS_STMT_ROLLBACK_PREPARED: "ROLLBACK PREPARED",
 };
 
+/** Statements that never run in a transaction block, whatever their options. */
+const ALWAYS_NON_TRANSACTIONAL: Record<string, string> = {
+  CreatedbStmt: "CREATE DATABASE",
+  DropdbStmt: "DROP DATABASE",
+  CreateTableSpaceStmt: "CREATE TABLESPACE",
+  DropTableSpaceStmt: "DROP TABLESPACE",
+  CreateSubscriptionStmt: "CREATE SUBSCRIPTION",
+  DropSubscriptionStmt: "DROP SUBSCRIPTION",
+  AlterSystemStmt: "ALTER SYSTEM",
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Node = any;
 
@@ -103,25 +114,12 @@ function defNames(list: Node[] | undefined): string[] {
  */
 export function classifyParsed(type: string, n: Node): ParsedClass {
   const nonTx = (command: string): ParsedClass => ({ refusal: { kind: "non-transactional", command } });
+  if (type in ALWAYS_NON_TRANSACTIONAL) return nonTx(ALWAYS_NON_TRANSACTIONAL[type]);
   switch (type) {
     case "TransactionStmt":
       return { refusal: { kind: "transaction-control", command: TRANSACTION_KINDS[n.kind] ?? String(n.kind) } };
     case "VacuumStmt":
       return n.is_vacuumcmd ? nonTx("VACUUM") : {};
-    case "CreatedbStmt":
-      return nonTx("CREATE DATABASE");
-    case "DropdbStmt":
-      return nonTx("DROP DATABASE");
-    case "CreateTableSpaceStmt":
-      return nonTx("CREATE TABLESPACE");
-    case "DropTableSpaceStmt":
-      return nonTx("DROP TABLESPACE");
-    case "CreateSubscriptionStmt":
-      return nonTx("CREATE SUBSCRIPTION");
-    case "DropSubscriptionStmt":
-      return nonTx("DROP SUBSCRIPTION");
-    case "AlterSystemStmt":
-      return nonTx("ALTER SYSTEM");
     case "AlterDatabaseStmt":
       return defNames(n.options).includes("tablespace") ? nonTx("ALTER DATABASE ... SET TABLESPACE") : {};
     case "IndexStmt":
@@ -171,44 +169,6 @@ function byteToUnit(sql: string): (byte: number) => number {
   return (b) => units[Math.min(b, units.length - 1)];
 }
 
-/** UTF-16 index of a code-point index (the parser's error cursor counts characters). */
-function codePointToUnit(sql: string, cp: number): number {
-  let units = 0;
-  let n = 0;
-  for (const ch of sql) {
-    if (n++ >= cp) break;
-    units += ch.length;
-  }
-  return units;
-}
-
-/**
- * Index of the first token at or after `i`: skips whitespace, `--` comments and nested block comments
- * as Postgres's scanner does. `text.length` when only those remain.
- */
-export function firstTokenAt(text: string, i: number): number {
-  const n = text.length;
-  while (i < n) {
-    if (isSqlWhitespace(text[i])) i++;
-    else if (text.startsWith("--", i)) {
-      const nl = text.indexOf("\n", i);
-      i = nl < 0 ? n : nl + 1;
-    } else if (text.startsWith("/*", i)) {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (text.startsWith("/*", i)) {
-          depth++;
-          i += 2;
-        } else if (text.startsWith("*/", i)) {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-    } else return i;
-  }
-  return n;
-}
 
 /** Parses a file: its statements located in it, or the parser's error at a file index. */
 export function parseFile(sql: string): { statements: ParsedStatement[] } | { error: string; at: number } {
@@ -218,7 +178,7 @@ export function parseFile(sql: string): { statements: ParsedStatement[] } | { er
   } catch (e) {
     const details = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const cp = details?.cursorPosition;
-    return { error: (e as Error).message, at: cp !== undefined && cp >= 0 ? codePointToUnit(sql, cp) : 0 };
+    return { error: (e as Error).message, at: cp !== undefined && cp >= 0 ? codeUnitIndex(sql, cp) : 0 };
   }
   const unit = byteToUnit(sql);
   const statements = (tree.stmts ?? []).map((raw) => {

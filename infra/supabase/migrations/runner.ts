@@ -11,7 +11,7 @@
  */
 import type { ClientBase, QueryResult, QueryResultRow } from "pg";
 import { MigrationError, type AppliedFile, type Refusal, type SqlFailure } from "./errors";
-import { lineCol, type MigrationFile } from "./files";
+import { codeUnitIndex, lineCol, type MigrationFile } from "./files";
 import { planMigrations, type LedgerRow, type MigrationPlan, type PendingMigration, type PlanOptions } from "./plan";
 import { quoteLiteral, quoteTextArray } from "../../sql/quote";
 import { isCommentsAndWhitespace, splitStatements } from "./split";
@@ -407,15 +407,6 @@ export function locateFailure(m: PendingMigration, parts: BatchPart[], err: PgEr
   };
 }
 
-function codeUnitIndex(text: string, codePoints: number): number {
-  let units = 0;
-  let n = 0;
-  for (const ch of text) {
-    if (n++ >= codePoints) break;
-    units += ch.length;
-  }
-  return units;
-}
 
 /**
  * The statement's lines around `index` (UTF-16 index in `text`), numbered as in the file, with a

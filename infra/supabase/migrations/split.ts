@@ -360,3 +360,33 @@ function collapseWhitespace(s: string): string {
   }
   return out;
 }
+
+/**
+ * Index of the first token at or after `i`: skips whitespace, `--` comments and nested block comments
+ * as Postgres's scanner does (the classifier and the parse gate read Postgres's statements; the
+ * splitter's own `isCommentsAndWhitespace` keeps the CLI's overlapping two-character window instead).
+ * `text.length` when only those remain.
+ */
+export function firstTokenAt(text: string, i: number): number {
+  const n = text.length;
+  while (i < n) {
+    if (isSqlWhitespace(text[i])) i++;
+    else if (text.startsWith("--", i)) {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? n : nl + 1;
+    } else if (text.startsWith("/*", i)) {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (text.startsWith("/*", i)) {
+          depth++;
+          i += 2;
+        } else if (text.startsWith("*/", i)) {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+    } else return i;
+  }
+  return n;
+}
