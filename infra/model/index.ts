@@ -15,7 +15,7 @@
  */
 import * as path from "path";
 import type { StackConfig } from "../config";
-import { databasesOf, planStackDatabase, type StackDatabasePlan } from "../supabase/declaration";
+import { databasesOf, planDatabaseOnStack, type StackDatabasePlan } from "../supabase/declaration";
 import { migrationDirRefs } from "../supabase/migrations";
 import { describeAppEffect, diffPlans } from "./diff";
 import { planVercelApp, type EnvValue, type VercelAppPlan } from "../vercel/env-plan";
@@ -75,9 +75,7 @@ export function planStack(config: StackConfig, options: PlanStackOptions = {}): 
   const root = options.root ?? ROOT;
   const databases = databasesOf(config.apps).map((decl) => {
     const dir = `migrations/${decl.name}`;
-    const { files, ignored } = migrationDirRefs(root, dir);
-    const settings = config.databases[decl.name];
-    return planStackDatabase(decl, { mode: config.mode, projectRef: settings?.projectRef, migrationsDir: dir, files, ignored, includeAll: settings?.includeAll });
+    return planDatabaseOnStack(decl, config, { dir, ...migrationDirRefs(root, dir) });
   });
   const apps = config.apps.map((app): AppModel => {
     const vercel = config.mode === "cloud" ? planVercelApp(app, config) : null;

@@ -15,7 +15,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseDecl } from "../apps/types";
 import type { StackConfig } from "../config";
-import { planStackDatabase, RETAINED_ON_DELETE, type StackDatabasePlan } from "./declaration";
+import { planDatabaseOnStack, RETAINED_ON_DELETE, type StackDatabasePlan } from "./declaration";
 import { formatIgnoredMigration, migrationDirRefs } from "./migrations";
 import { Bucket, Checks, DataApiExposure, ManagedSql, Migrations, RlsPolicy, Schema } from "./resources";
 import { createPolicySql } from "./sql/policies";
@@ -69,17 +69,7 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: SupabaseDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rollout-stack:supabase:Database", name, {}, opts);
-    const plan =
-      "plan" in args
-        ? args.plan
-        : planStackDatabase(args.database, {
-            mode: args.config.mode,
-            projectRef: args.config.databases[args.database.name]?.projectRef,
-            migrationsDir: args.migrationsDir ?? `migrations/${args.database.name}`,
-            ...migrationDirRefs(ROOT, args.migrationsDir ?? `migrations/${args.database.name}`),
-            includeAll: args.config.databases[args.database.name]?.includeAll,
-            globalFileSizeLimit: args.globalFileSizeLimit,
-          });
+    const plan = "plan" in args ? args.plan : planStandalone(args);
     this.plan = plan;
     const database = plan.name;
     const { dir, files, ignored, includeAll } = plan.migrations;
@@ -166,4 +156,10 @@ export class SupabaseDatabase extends pulumi.ComponentResource {
   private createDataApi(name: string, exposure: { projectRef: string; schemas: string[] }): DataApiExposure {
     return new DataApiExposure(`${name}-data-api`, exposure, { parent: this, dependsOn: [this.checks] });
   }
+}
+
+/** The standalone form's plan: the declaration on the stack, migrations read from the project. */
+function planStandalone(args: Extract<SupabaseDatabaseArgs, { database: DatabaseDecl }>): StackDatabasePlan {
+  const dir = args.migrationsDir ?? `migrations/${args.database.name}`;
+  return planDatabaseOnStack(args.database, args.config, { dir, ...migrationDirRefs(ROOT, dir) }, args.globalFileSizeLimit);
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from "crypto";
 import type { AppDecl, DatabaseDecl } from "../apps/types";
+import type { StackConfig } from "../config";
 import { bucketingSql } from "../rollout/bucketing-sql";
 import type { DatabasePlan, ManagedSqlSpec } from "./converge";
 import { bucketSpecOf, DEFAULT_GLOBAL_FILE_SIZE_LIMIT, type BucketSpec } from "./sql/buckets";
@@ -221,4 +222,27 @@ export function planStackDatabase(decl: DatabaseDecl, input: StackDatabaseInput)
     dataApi: dataApiPlan(plan, input.mode, input.projectRef),
     checksDeclaration,
   };
+}
+
+/**
+ * The plan of a declared database on a stack: its settings from the stack config (Data API project
+ * ref, `includeAll`) and its migrations as read from `dir`. The stack model and the component's
+ * standalone form both plan through here.
+ */
+export function planDatabaseOnStack(
+  decl: DatabaseDecl,
+  config: Pick<StackConfig, "mode" | "databases">,
+  migrations: { dir: string; files: MigrationFileRef[]; ignored?: IgnoredMigrationRef[] },
+  globalFileSizeLimit?: number,
+): StackDatabasePlan {
+  const settings = config.databases[decl.name];
+  return planStackDatabase(decl, {
+    mode: config.mode,
+    projectRef: settings?.projectRef,
+    includeAll: settings?.includeAll,
+    migrationsDir: migrations.dir,
+    files: migrations.files,
+    ignored: migrations.ignored,
+    globalFileSizeLimit,
+  });
 }

@@ -80,15 +80,6 @@ export function readMigrationFiles(dir: string): MigrationFile[] {
 }
 
 /**
- * `{version, name, sha256}` of each migration file in `dir` (what the `Migrations` resource and the
- * stack model carry); none when the directory does not exist (a database with no migrations yet).
- */
-export function migrationRefs(dir: string): { version: string; name: string; sha256: string }[] {
-  if (!fs.existsSync(dir)) return [];
-  return readMigrationFiles(dir).map((f) => ({ version: f.version, name: f.name, sha256: f.sha256 }));
-}
-
-/**
  * `migrationRefs` of the project-relative `dir` under `root`, plus the files skipped there (paths
  * project-relative, as the stack model and the preview show them).
  */

@@ -14,7 +14,6 @@ export {
   MIGRATION_FILE_PATTERN,
   readMigrationDir,
   migrationDirRefs,
-  migrationRefs,
   readMigrationFiles,
   shouldSkipInit,
   type IgnoredMigration,
