@@ -7,9 +7,6 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { listStacks as listStackFiles, stackFileRel as relativeStackFile } from "../stack-file";
 
-// Stack files themselves are read in one place, `infra/stack-file.ts`; these keep the plan's imports.
-export { environmentsOf, stackFileEnvironments } from "../stack-file";
-
 export interface ProjectFile {
   name: string;
   /** The program, relative to the tree (`main`; Pulumi's default is the project directory). */
