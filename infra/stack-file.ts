@@ -268,7 +268,13 @@ export function readPhases(text: string | Uint8Array, file = "stack file"): Reco
   const phases = parseStackFile(text, file).config[PHASES_KEY];
   if (phases === undefined || phases === null) return {};
   if (!isPlainMap(phases)) throw phasesNotAMap(file);
+  return rungsOf(phases);
+}
+
+/** The `<app>/<feature>` → rung entries of a phases map (`10` read as `"10"`); a value that is not a map has none. */
+export function rungsOf(phases: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
+  if (!isPlainMap(phases)) return out;
   for (const [key, raw] of Object.entries(phases)) {
     const value = normalizeRungValue(raw);
     if (value !== undefined) out[key] = value;

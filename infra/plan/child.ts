@@ -16,20 +16,13 @@ import * as fs from "fs";
 import * as path from "path";
 import type { FeatureDecl } from "../apps/types";
 import type { StackPlan } from "../model";
-import { environmentsOf, isSecureValue, parseStackFile } from "../stack-file";
+import { environmentsOf, isSecureValue, parseStackFile, rungsOf } from "../stack-file";
 import { ProjectFileError, readProjectFile, stackFileRel } from "./project";
 import { FINGERPRINT_ENV, type ChildRequest, type ChildResult } from "./protocol";
 import { fakeSecret, renderProgram, type ProgramConfig } from "./render";
 import { fingerprint, SNAPSHOT_VERSION, snapshotOutputs, snapshotResource, type PlanSnapshot, type StackFileFacts } from "./snapshot";
 
 class SetupError extends Error {}
-
-function normalizeRungs(value: unknown): Record<string, string> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === "string" || typeof v === "number") out[k] = String(v);
-  return out;
-}
 
 /** The config the program gets, and the facts the report reads, from the stack file text. */
 function configFromStackFile(bytes: Buffer, rel: string, namespace: string, key: string): { config: ProgramConfig; facts: StackFileFacts } {
@@ -53,8 +46,8 @@ function configFromStackFile(bytes: Buffer, rel: string, namespace: string, key:
     facts: {
       path: rel,
       apps: Array.isArray(apps) ? apps.map(String) : [],
-      phases: normalizeRungs(raw[`${namespace}:phases`]),
-      previewPhases: normalizeRungs(raw[`${namespace}:previewPhases`]),
+      phases: rungsOf(raw[`${namespace}:phases`]),
+      previewPhases: rungsOf(raw[`${namespace}:previewPhases`]),
       secrets,
       environments: environmentsOf(stackFile.environment),
     },
