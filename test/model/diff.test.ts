@@ -41,8 +41,9 @@ describe("planStack", () => {
     expect(openai.value).toEqual({ kind: "secret", secretKey: "metadata-context.OPENAI_API_KEY", version: "v1" });
   });
 
-  it("is the same model for the same config (a plan and the program agree)", () => {
-    expect(planStack(prod)).toEqual(planStack(loadStackConfigFile("prod")));
+  it("is deterministic: the same stack file gives the same model (what makes base and head comparable)", () => {
+    expect(planStack(loadStackConfigFile("prod"))).toEqual(planStack(loadStackConfigFile("prod")));
+    expect(planStack(loadStackConfigFile("prod"))).not.toEqual(planStack(loadStackConfigFile("staging")));
   });
 });
 
