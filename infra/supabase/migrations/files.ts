@@ -29,15 +29,24 @@ export const MIGRATION_FILE_PATTERN = /^([0-9]+)_(.*)\.sql$/;
  */
 export const DESTRUCTIVE_HEADER = "-- rollout-stack:destructive";
 
-/** Whether `sql` starts (after blank lines and comments) with the destructive header. */
-export function hasDestructiveHeader(sql: string): boolean {
+/**
+ * Whether `sql` starts (after blank lines and comments) with the header `-- rollout-stack:<name>`,
+ * optionally followed by `: <why>`.
+ */
+export function hasHeader(sql: string, name: string): boolean {
+  const header = new RegExp(`^--\\s*rollout-stack:\\s*${name}(?=$|[\\s:])`);
   for (const line of sql.replace(/^\ufeff/, "").split("\n")) {
     const t = line.trim();
     if (t === "") continue;
     if (!t.startsWith("--")) return false;
-    if (/^--\s*rollout-stack:destructive(?=$|[\s:])/.test(t)) return true;
+    if (header.test(t)) return true;
   }
   return false;
+}
+
+/** Whether `sql` starts (after blank lines and comments) with the destructive header. */
+export function hasDestructiveHeader(sql: string): boolean {
+  return hasHeader(sql, "destructive");
 }
 
 /**

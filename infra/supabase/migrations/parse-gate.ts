@@ -11,7 +11,7 @@
  * No I/O besides loading the WASM, no Pulumi.
  */
 import type { Refusal } from "./errors";
-import { codeUnitIndex, lineCol, type MigrationFile } from "./files";
+import { codeUnitIndex, hasHeader, lineCol, type MigrationFile } from "./files";
 import { firstTokenAt, type SplitStatement } from "./split";
 
 /** The parser's version, named in messages (the grammar of Postgres 17). */
@@ -22,13 +22,7 @@ export const NO_TRANSACTION_HEADER = "-- rollout-stack:no-transaction";
 
 /** Whether `sql` starts (after blank lines and comments) with the no-transaction header. */
 export function hasNoTransactionHeader(sql: string): boolean {
-  for (const line of sql.replace(/^\ufeff/, "").split("\n")) {
-    const t = line.trim();
-    if (t === "") continue;
-    if (!t.startsWith("--")) return false;
-    if (/^--\s*rollout-stack:\s*no-transaction(?=$|[\s:])/.test(t)) return true;
-  }
-  return false;
+  return hasHeader(sql, "no-transaction");
 }
 
 interface PgQuery {
