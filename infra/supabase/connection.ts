@@ -19,12 +19,8 @@
 import type { Client } from "pg";
 
 /** What a provider knows at run time besides its inputs. */
-export interface RuntimeContext {
-  /** Stack config by full key (`rollout-stack:mode`), from the provider's `configure`. */
-  config?: (key: string) => string | undefined;
-  /** @default process.env */
-  env?: Record<string, string | undefined>;
-}
+import type { RuntimeContext } from "../dynamic/provider";
+export type { RuntimeContext };
 
 /** Written by `npm run local`: database name → connection URL as `postgres`. */
 export const LOCAL_URLS_FILE = ".local/database-urls.json";

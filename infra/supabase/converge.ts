@@ -6,7 +6,7 @@
  * only what differs, so a second run changes nothing and says so.
  *
  * Runs in the Pulumi host's dynamic-provider process without ts-node (bundled by
- * `resources/bundle.ts`): it imports only modules under `infra/supabase/` and `require()`s the rest.
+ * `infra/dynamic/bundle.ts`): it imports only modules under `infra/supabase/` and `require()`s the rest.
  * No Pulumi imports.
  */
 import type { ClientBase } from "pg";

@@ -12,7 +12,12 @@ import type { MigrationFileRef, MigrationsInputs } from "./handlers/migrations";
 import type { RlsPolicyInputs } from "./handlers/rls-policy";
 import type { SchemaInputs } from "./handlers/schema";
 import type { BucketInputs } from "./handlers/bucket";
-import { bundledProvider, handlerModule } from "./provider";
+import { bundledProvider } from "../../dynamic/provider";
+
+/** Project-relative path of a handler module, e.g. `infra/supabase/resources/handlers/bucket.ts`. */
+function handlerModule(name: string): string {
+  return `infra/supabase/resources/handlers/${name}.ts`;
+}
 import { DYNAMIC_MODULE } from "./types";
 
 export { DYNAMIC_MODULE, REPLACE_RULES, TYPES } from "./types";

@@ -7,7 +7,7 @@
 import { withDatabase } from "../../connection";
 import { convergeBucket } from "../../converge";
 import { readBucketQuery, type BucketSpec } from "../../sql/buckets";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 /** A bucket's inputs: its spec with the id as `bucketId` (Pulumi reserves the property `id`). */
 export interface BucketInputs extends Omit<BucketSpec, "id"> {

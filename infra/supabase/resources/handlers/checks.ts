@@ -8,7 +8,7 @@
 import { withDatabase } from "../../connection";
 import { verifyDatabase } from "../../converge";
 import type { CheckDecl } from "../../sql/verify";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 export interface ChecksInputs {
   database: string;

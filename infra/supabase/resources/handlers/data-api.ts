@@ -5,7 +5,7 @@
  * Not used on the local stack. Bundled into the dynamic provider.
  */
 import { managementApiFromEnv, planExposure, planRemoval, readExposedSchemas, writeExposedSchemas } from "../../data-api";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 export interface DataApiInputs {
   /** Supabase project ref (`rollout-stack:databases.<db>.projectRef`). */

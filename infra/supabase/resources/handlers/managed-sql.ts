@@ -5,7 +5,7 @@
  */
 import { withDatabase } from "../../connection";
 import { installManagedSql, type ManagedSqlSpec } from "../../converge";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 export interface ManagedSqlInputs extends ManagedSqlSpec {
   database: string;

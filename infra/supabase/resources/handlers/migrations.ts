@@ -12,7 +12,7 @@
 import { projectRoot, withDatabase, type RuntimeContext } from "../../connection";
 import { pushMigrations, readLedger, type MigrationFile } from "../../migrations";
 import type { MigrationFileRef } from "../../declaration";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 export type { MigrationFileRef };
 

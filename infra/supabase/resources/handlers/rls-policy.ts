@@ -7,7 +7,7 @@
 import { withDatabase } from "../../connection";
 import { convergePolicy, dropPolicy, readPolicy } from "../../converge";
 import { samePolicy, type PolicySpec, type StoredPolicy } from "../../sql/policies";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 export interface RlsPolicyInputs extends PolicySpec {
   database: string;

@@ -6,7 +6,7 @@
 import { withDatabase } from "../../connection";
 import { convergeSchema } from "../../converge";
 import type { SchemaSpec } from "../../sql/grants";
-import type { Handler } from "../provider";
+import type { Handler } from "../../../dynamic/provider";
 
 export interface SchemaInputs extends SchemaSpec {
   database: string;

@@ -1,10 +1,9 @@
 /**
- * The dynamic providers: a thin, serializable shim per resource type that forwards each method to
+ * Our dynamic providers (Supabase SQL, the Vercel live item): a thin, serializable shim per resource type that forwards each method to
  * a handler module carried in a bundle (`bundle.ts`). The handlers are ordinary TypeScript modules
  * (`handlers/*.ts`) that `npm run local` and the tests can also import directly.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { RuntimeContext } from "../connection";
 import { buildBundle, loadBundled, type RuntimeBundle } from "./bundle";
 
 /** What a handler module exports as `handler`: the provider methods, plus the run-time context. */
@@ -17,9 +16,12 @@ export interface Handler<Inputs, Outputs> {
   delete?(id: string, props: Outputs, ctx: RuntimeContext): Promise<void>;
 }
 
-/** Project-relative path of a handler module, e.g. `infra/supabase/resources/handlers/bucket.ts`. */
-export function handlerModule(name: string): string {
-  return `infra/supabase/resources/handlers/${name}.ts`;
+/** What a handler method receives besides its arguments: the stack config and the environment. */
+export interface RuntimeContext {
+  /** Stack config by full key (`rollout-stack:mode`), from the provider's `configure`. */
+  config?: (key: string) => string | undefined;
+  /** @default process.env */
+  env?: Record<string, string | undefined>;
 }
 
 const providers = new Map<string, pulumi.dynamic.ResourceProvider>();

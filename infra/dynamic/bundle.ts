@@ -27,7 +27,7 @@ export interface RuntimeBundle {
   modules: Record<string, string>;
 }
 
-const ROOT = path.resolve(__dirname, "../../..");
+const ROOT = path.resolve(__dirname, "../..");
 
 /** Transpiled outputs by source hash, kept across module reloads (tests reset modules per render). */
 function transpileCache(): Map<string, string> {
