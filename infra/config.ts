@@ -15,6 +15,7 @@ import { CATALOG, catalogByName } from "./apps";
 import type { AppDecl, EnvVarDecl } from "./apps/types";
 import { ConfigError, type ConfigProblem } from "./config-error";
 import { findRung, ladderOf, normalizeRungValue, rungNames } from "./rollout/ladder";
+import { defaultItemKey, ITEM_KEY } from "./rollout/live";
 import { isSecureValue, NAMESPACE, readStackFile, stackFileEntries, stackFilePath, type RawEntry } from "./stack-file";
 
 // Re-exported: these lived here first, and the Pulumi program and many callers import them from here.
@@ -88,6 +89,13 @@ export interface StackConfig {
    * `includeAll` (apply out-of-order migration files, as `supabase db push --include-all`).
    */
   readonly databases: Readonly<Record<string, { readonly projectRef?: string; readonly url?: SecretValue; readonly includeAll?: boolean }>>;
+  /**
+   * The Edge Config store that carries live features' shares (`edgeConfig: { store, item }`): `create`
+   * (this stack creates the team's shared store; its ID is the stack output `edgeConfigId`) or the ID of
+   * a store another stack created, and the item this stack writes (default `rollout_<stack>`).
+   * Undefined: live features are delivered by env vars only.
+   */
+  readonly edgeConfig?: { readonly create: boolean; readonly id?: string; readonly item: string };
   /** `<app>.<KEY>` and `<app>.<KEY>.preview` → secret env values. */
   readonly secrets: Readonly<Record<string, SecretValue>>;
 }
@@ -129,6 +137,12 @@ const schema = z.strictObject({
       }),
     )
     .default({}),
+  edgeConfig: z
+    .strictObject({
+      store: z.union([z.literal("create"), z.string().regex(/^ecfg_[A-Za-z0-9]+$/, 'must be "create" (this stack creates the shared store) or a store ID such as ecfg_abc123 (the creating stack\'s output edgeConfigId)')]),
+      item: z.string().regex(ITEM_KEY, "must match ^[A-Za-z0-9_-]{1,256}$ (Edge Config item keys: letters, digits, _ and -)").optional(),
+    })
+    .optional(),
 });
 const STRUCTURAL_KEYS = new Set(Object.keys(schema.shape));
 
@@ -481,6 +495,15 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     problem(`${NAMESPACE}:…`, `… and ${more} more unknown key${more === 1 ? "" : "s"} (the first ${MAX_LISTED_UNKNOWN_KEYS} are listed above)`, "unknown-key");
   }
 
+  let edgeConfig: StackConfig["edgeConfig"];
+  if (c.edgeConfig) {
+    const item = c.edgeConfig.item ?? defaultItemKey(stack);
+    if (!ITEM_KEY.test(item)) {
+      problem(`${k("edgeConfig")}.item`, `the default item key "${item}" is not a valid Edge Config key (letters, digits, _ and -); set edgeConfig.item, e.g. rollout_${stack.replace(/[^A-Za-z0-9_-]/g, "_")}`);
+    }
+    edgeConfig = c.edgeConfig.store === "create" ? { create: true, item } : { create: false, id: c.edgeConfig.store, item };
+  }
+
   if (problems.length) throw new ConfigError(stack, problems);
   return deepFreeze({
     stack,
@@ -494,6 +517,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     imports,
     cronSecretRotation,
     databases,
+    ...(edgeConfig ? { edgeConfig } : {}),
     secrets,
   });
 }

@@ -1,6 +1,6 @@
 /** Seed 001: session persistence (Analy-Ticket), 19 flags in four phases. */
 import { DAY, WEEK, supabaseClientEnv } from "./common";
-import type { AppDecl, Delivery, FeatureDecl, GateDecl, RungDecl } from "./types";
+import type { AppDecl, Delivery, FeatureDecl, GateDecl, KillTriggerDecl, RungDecl } from "./types";
 
 /** The guide's initial configuration: flag → phase group. `true` in the guide = the core group at 100. */
 export const SESSION_PERSISTENCE_FLAGS = {
@@ -23,19 +23,47 @@ export function flagEnvKey(flag: string): string {
   return `NEXT_PUBLIC_SP_${flag.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
 }
 
+/**
+ * Seed 001's automatic rollback triggers (001-15), from the events the app writes to
+ * `public.session_analytics`: `session_error` for a failed session operation, `data_loss` for lost
+ * user state. Checked by `rollout watch` on every rung above off; each group delivers NEXT_PUBLIC_*
+ * flags (build-time), so a trip kills by env: a branch with the kill, live after merge and deploy.
+ */
+export const SESSION_KILL_TRIGGERS: KillTriggerDecl[] = [
+  {
+    kind: "sql",
+    name: "session-error-rate",
+    description: "share of the last hour's sessions with a session_error event > 1% (no data under 50 sessions)",
+    query: `select case when count(distinct session_id) < 50 then null
+  else round(100.0 * count(distinct session_id) filter (where event_type = 'session_error') / count(distinct session_id), 2) end
+from public.session_analytics where timestamp > now() - interval '1 hour'`,
+    op: ">",
+    threshold: 1,
+  },
+  {
+    kind: "sql",
+    name: "data-loss",
+    description: "data_loss events in the last 24 hours > 0",
+    query: `select count(*) from public.session_analytics where event_type = 'data_loss' and timestamp > now() - interval '24 hours'`,
+    op: ">",
+    threshold: 0,
+  },
+];
+
 function group(
   name: string,
   description: string,
   flags: readonly string[],
-  rungs: RungDecl[],
+  declared: RungDecl[],
   seedSteps: string[],
   cohorts?: string[],
 ): FeatureDecl {
+  const rungs = declared.map((r, i) => (i === 0 ? r : { ...r, killTriggers: SESSION_KILL_TRIGGERS }));
   const delivery: Delivery[] = [
     ...flags.map((f): Delivery => ({ kind: "enabled", key: flagEnvKey(f) })),
     { kind: "percent", key: `NEXT_PUBLIC_SP_${name.toUpperCase()}_ROLLOUT` },
   ];
-  return { name, description, rungs, delivery, cohorts, seedSteps: ["001-10", "001-11", "001-16", ...seedSteps] };
+  return { name, description, rungs, delivery, cohorts, seedSteps: ["001-10", "001-11", "001-15", "001-16", ...seedSteps] };
 }
 
 const recovery: GateDecl = { kind: "attest", name: "recovery", description: "connection recovery success > 95%" };

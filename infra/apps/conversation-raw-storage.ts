@@ -1,6 +1,6 @@
 /** Seed 004: raw response storage (conversation generation): nine columns, a private bucket, a health view. */
 import { supabaseClientEnv } from "./common";
-import type { AppDecl } from "./types";
+import type { AppDecl, KillTriggerDecl } from "./types";
 
 const RAW_RESPONSE_COLUMNS = [
   "raw_response_url",
@@ -18,6 +18,29 @@ const RAW_RESPONSE_COLUMNS = [
 const OWN_RAW_FOLDER =
   "bucket_id = 'conversation-files' and (storage.foldername(name))[1] = 'raw' and (storage.foldername(name))[2] = (select auth.uid())::text";
 
+/**
+ * Seed 004's parse success rate (direct or jsonrepair) over the last hour's conversations stored raw,
+ * as a percentage; NULL (no data) below `minSample` conversations.
+ */
+function parseSuccess1h(minSample: number): string {
+  const rate = "round(100.0 * count(*) filter (where parse_method_used in ('direct', 'jsonrepair')) / nullif(count(*), 0), 2)";
+  return `select ${minSample > 1 ? `case when count(*) < ${minSample} then null else ${rate} end` : rate}
+from public.conversations
+where created_at > now() - interval '1 hour' and raw_response_path is not null`;
+}
+
+/** Seed 004: parse success under 95% in the last hour rolls raw storage back (20 conversations at least). */
+export const RAW_STORAGE_KILL_TRIGGERS: KillTriggerDecl[] = [
+  {
+    kind: "sql",
+    name: "parse-success-1h",
+    description: "parse success rate (direct or jsonrepair) over the last hour < 95% (no data under 20 conversations)",
+    query: parseSuccess1h(20),
+    op: "<",
+    threshold: 95,
+  },
+];
+
 export const conversationRawStorage: AppDecl = {
   name: "conversation-raw-storage",
   seed: "004",
@@ -34,14 +57,13 @@ export const conversationRawStorage: AppDecl = {
           name: "10",
           // Seed 004 step 6: monitor the first hour.
           soakHours: 1,
+          killTriggers: RAW_STORAGE_KILL_TRIGGERS,
           gates: [
             {
               kind: "sql",
               name: "parse-success-1h",
               description: "parse success rate (direct or jsonrepair) ≥ 95% over the last hour",
-              query: `select round(100.0 * count(*) filter (where parse_method_used in ('direct', 'jsonrepair')) / nullif(count(*), 0), 2)
-from public.conversations
-where created_at > now() - interval '1 hour' and raw_response_path is not null`,
+              query: parseSuccess1h(1),
               op: ">=",
               threshold: 95,
             },
@@ -58,9 +80,11 @@ from public.conversations where created_at > now() - interval '24 hours'`,
             },
           ],
         },
-        { name: "100" },
+        { name: "100", killTriggers: RAW_STORAGE_KILL_TRIGGERS },
       ],
       delivery: [{ kind: "percent", key: "RAW_RESPONSE_STORAGE_PERCENT" }],
+      // Server-read (the generation route decides per request): a kill takes seconds.
+      live: true,
       seedSteps: ["004-07", "004-09", "004-10"],
     },
   ],

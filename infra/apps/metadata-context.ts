@@ -1,6 +1,6 @@
 /** Seed 002: conversation metadata tracking, 10% → 50% → 100% with a 48 h soak, and a kill switch. */
 import { DAY, supabaseClientEnv } from "./common";
-import type { AppDecl, GateDecl } from "./types";
+import type { AppDecl, GateDecl, KillTriggerDecl } from "./types";
 
 const health: GateDecl = {
   kind: "attest",
@@ -20,6 +20,34 @@ from public.conversations where created_at > now() - interval '24 hours'`,
   };
 }
 
+/**
+ * Seed 002's rollback criteria ("> 5% error rate", "> 5 seconds"), from the requests the app logs to
+ * `public.assistant_requests` (migration 20251201000000): one row per assistant request with whether
+ * enhanced context was on, whether it succeeded and how long it took. Judged on the last 15 minutes
+ * of enhanced-context requests; fewer than 20 is no data.
+ */
+const ENHANCED_REQUESTS = `from public.assistant_requests where enhanced_context and created_at > now() - interval '15 minutes'`;
+export const ENHANCED_CONTEXT_KILL_TRIGGERS: KillTriggerDecl[] = [
+  {
+    kind: "sql",
+    name: "error-share-15m",
+    description: "failed share of enhanced-context requests in the last 15 minutes > 5% (seed 002: critical, roll back)",
+    query: `select case when count(*) < 20 then null else round(100.0 * count(*) filter (where not ok) / count(*), 2) end
+${ENHANCED_REQUESTS}`,
+    op: ">",
+    threshold: 5,
+  },
+  {
+    kind: "sql",
+    name: "p95-latency-15m",
+    description: "p95 response time of enhanced-context requests in the last 15 minutes > 5000 ms (seed 002: critical, roll back)",
+    query: `select case when count(*) < 20 then null else percentile_cont(0.95) within group (order by duration_ms) end
+${ENHANCED_REQUESTS}`,
+    op: ">",
+    threshold: 5000,
+  },
+];
+
 export const metadataContext: AppDecl = {
   name: "metadata-context",
   seed: "002",
@@ -36,10 +64,12 @@ export const metadataContext: AppDecl = {
       description: "Inject conversation metadata into the prompt; USE_ENHANCED_METADATA_CONTEXT is the kill switch.",
       rungs: [
         { name: "off" },
-        { name: "10", soakHours: 2 * DAY, gates: [health, metadataShare(5)] },
-        { name: "50", soakHours: 2 * DAY, gates: [health, metadataShare(25)] },
-        { name: "100" },
+        { name: "10", soakHours: 2 * DAY, gates: [health, metadataShare(5)], killTriggers: ENHANCED_CONTEXT_KILL_TRIGGERS },
+        { name: "50", soakHours: 2 * DAY, gates: [health, metadataShare(25)], killTriggers: ENHANCED_CONTEXT_KILL_TRIGGERS },
+        { name: "100", killTriggers: ENHANCED_CONTEXT_KILL_TRIGGERS },
       ],
+      // Server-read (USE_ENHANCED_METADATA_CONTEXT is read by the API route): a kill takes seconds.
+      live: true,
       delivery: [
         { kind: "enabled", key: "USE_ENHANCED_METADATA_CONTEXT" },
         { kind: "percent", key: "ENABLE_METADATA_ROLLOUT_PERCENTAGE" },

@@ -75,6 +75,21 @@ export type GateDecl =
       description: string;
     };
 
+/**
+ * A kill trigger: a read-only query on the app's database returning one number, evaluated by
+ * `rollout watch` while the feature stands on the rung. It trips when `value <op> threshold`; NULL or
+ * no row is "no data", never a trip. On a trip the feature is killed (to its first rung).
+ */
+export interface KillTriggerDecl {
+  kind: "sql";
+  name: string;
+  /** One row, one numeric column; NULL while there is too little data to judge. */
+  query: string;
+  op: ">=" | "<=" | ">" | "<" | "=";
+  threshold: number;
+  description: string;
+}
+
 export interface RungDecl {
   /** `off`, a percent (`"10"`), a name (`"dry-run"`), a cohort (`"beta"`); see `infra/rollout/ladder.ts`. */
   name: string;
@@ -82,6 +97,8 @@ export interface RungDecl {
   soakHours?: number;
   /** Gates checked before advancing past this rung. @default [] */
   gates?: GateDecl[];
+  /** Checked by `rollout watch` while the feature stands on this rung; a trip kills it. @default [] */
+  killTriggers?: KillTriggerDecl[];
 }
 
 export interface FeatureDecl {
@@ -96,6 +113,13 @@ export interface FeatureDecl {
   delivery: Delivery[];
   /** Named user cohorts the app knows (`beta`). */
   cohorts?: string[];
+  /**
+   * Live: the share (`"0"`, `"10"`, `"beta+25"`, …) is also written to the stack's Edge Config item and
+   * read by server code at request time, so a kill takes seconds instead of a build. Server-read values
+   * only: a `NEXT_PUBLIC_*` delivery is inlined at build time and cannot be live.
+   * @default false
+   */
+  live?: boolean;
   seedSteps?: string[];
 }
 

@@ -10,6 +10,7 @@ import { TARGETS, type CronDecl, type Target } from "../apps/types";
 import { RETAINED_ON_DELETE, type StackDatabasePlan } from "../supabase/declaration";
 import { createPolicySql, type PolicySpec } from "../supabase/sql/policies";
 import type { EnvVarPlan, VercelAppPlan } from "../vercel/env-plan";
+import type { LivePlan } from "../vercel/live-plan";
 import type { Channel, StackPlan } from "./index";
 
 export type Change = "added" | "removed" | "changed";
@@ -90,9 +91,23 @@ export interface DatabaseChange {
   other: ItemChange[];
 }
 
+/** The stack's Edge Config item: live shares that change (read by the apps within seconds, no build). */
+export interface LiveChange {
+  item: string;
+  /** `created by this stack` or the store's ID (the new side's, or the old one's when it goes). */
+  store: string;
+  change: Change;
+  /** Per feature (`<app>/<feature>`), only those that differ. */
+  shares: { feature: string; change: Change; before?: string; after?: string }[];
+  /** Store or item key changes, e.g. `item: "rollout_prod" → "rollout_main"`. */
+  settings: string[];
+}
+
 export interface PlanDiff {
   /** Only apps with a change. */
   apps: AppChange[];
+  /** Null when the item is unchanged (or there is none on either side). */
+  live: LiveChange | null;
   /** Only databases with a change. */
   databases: DatabaseChange[];
   /** What a reviewer must look at: edited migrations, buckets made public, regenerated CRON_SECRETs. */
@@ -112,6 +127,7 @@ function show(value: unknown): string {
 function identity(v: Pick<EnvVarPlan, "value" | "origin">): string {
   if (v.value.kind === "plain") return `plain:${v.value.value}`;
   if (v.value.kind === "secret") return `secret:${v.value.secretKey}:${v.value.version ?? ""}`;
+  if (v.value.kind === "edgeConfig") return "edge-config-token";
   return `cron:${v.origin.kind === "cronSecret" ? v.origin.rotation : ""}`;
 }
 
@@ -336,18 +352,54 @@ function databaseChange(name: string, a: StackDatabasePlan | undefined, b: Stack
 }
 
 // ---------------------------------------------------------------------------------------------
+// The live item
+
+const storeName = (l: LivePlan) => (l.store.create ? "created by this stack" : l.store.id);
+
+function liveChange(a: LivePlan | null, b: LivePlan | null): LiveChange | null {
+  if (!a && !b) return null;
+  const x = a?.shares ?? {};
+  const y = b?.shares ?? {};
+  const shares: LiveChange["shares"] = [];
+  for (const feature of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
+    if (x[feature] === y[feature]) continue;
+    shares.push({ feature, change: x[feature] === undefined ? "added" : y[feature] === undefined ? "removed" : "changed", before: x[feature], after: y[feature] });
+  }
+  const settings: string[] = [];
+  if (a && b) {
+    if (a.item !== b.item) settings.push(`item: ${JSON.stringify(a.item)} → ${JSON.stringify(b.item)}`);
+    if (storeName(a) !== storeName(b)) settings.push(`store: ${storeName(a)} → ${storeName(b)}`);
+  }
+  if (a && b && !shares.length && !settings.length) return null;
+  const side = (b ?? a)!;
+  return { item: side.item, store: storeName(side), change: !a ? "added" : !b ? "removed" : "changed", shares, settings };
+}
+
+/** Lines for people: the live shares of one app's features that a change moves. */
+function liveLines(live: LiveChange | null, app: string): string[] {
+  const mine = live?.shares.filter((s) => s.feature.startsWith(`${app}/`)) ?? [];
+  if (!live || !mine.length) return [];
+  return [
+    `Edge Config item ${live.item} (read at request time, no build; Vercel propagates within 10 s of pulumi up):`,
+    ...mine.map((s) => `  ${s.feature}: ${JSON.stringify(s.before ?? null)} → ${JSON.stringify(s.after ?? null)}`),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** What changes from `before` (null: nothing declared yet) to `after`. */
 export function diffPlans(before: StackPlan | null, after: StackPlan): PlanDiff {
   const warnings: string[] = [];
   const apps = appChanges(before, after, warnings);
+  // A model from before live values existed has no `live`.
+  const live = liveChange(before?.live ?? null, after.live ?? null);
   const a = new Map((before?.databases ?? []).map((d) => [d.name, d]));
   const b = new Map(after.databases.map((d) => [d.name, d]));
   const databases = [...new Set([...a.keys(), ...b.keys()])]
     .sort()
     .map((name) => databaseChange(name, a.get(name), b.get(name), warnings))
     .filter((d): d is DatabaseChange => d !== null);
-  return { apps, databases, warnings };
+  return { apps, live, databases, warnings };
 }
 
 /**
@@ -379,5 +431,6 @@ export function describeAppEffect(diff: PlanDiff, after: StackPlan, app: string,
       ? `redeploy: pulumi up replaces the production deployment of ${project} (changed: ${redeploy.keys.join(", ") || redeploy.reason}); the new values take effect when that build is live`
       : "redeploy: none (no production env value changes)",
   );
+  lines.push(...liveLines(diff.live, app));
   return lines;
 }

@@ -19,14 +19,15 @@ import { databasesOf, planDatabaseOnStack, type StackDatabasePlan } from "../sup
 import { migrationDirRefs } from "../supabase/migrations";
 import { describeAppEffect, diffPlans } from "./diff";
 import { planVercelApp, type EnvValue, type VercelAppPlan } from "../vercel/env-plan";
+import { planLive, type LivePlan } from "../vercel/live-plan";
 
 export const MODEL_FORMAT = "rollout-stack.model/v1";
 
 /**
- * Where an app's values reach it. Today every value is an env var of its Vercel project (`env`);
- * values delivered elsewhere (an Edge Config item read at request time) get their own channel.
+ * Where an app's values reach it: an env var of its Vercel project (`env`, read at build and boot),
+ * or the stack's Edge Config item (`edgeConfig`, read at request time; live features only).
  */
-export type Channel = "env";
+export type Channel = "env" | "edgeConfig";
 
 export interface AppModel {
   app: string;
@@ -44,6 +45,10 @@ export interface StackPlan {
   apps: AppModel[];
   /** Distinct databases of the managed apps, in first-declared order. */
   databases: StackDatabasePlan[];
+  /** The Edge Config item of live features; null without live features or without `edgeConfig`. */
+  live: LivePlan | null;
+  /** Stack-wide findings for the operator (per-app ones are in each Vercel plan). */
+  warnings: string[];
 }
 
 export interface PlanStackOptions {
@@ -81,7 +86,8 @@ export function planStack(config: StackConfig, options: PlanStackOptions = {}): 
     const vercel = config.mode === "cloud" ? planVercelApp(app, config) : null;
     return { app: app.name, database: app.database?.name, vercel: vercel && options.secretVersions ? withSecretVersions(vercel, options.secretVersions) : vercel };
   });
-  return { format: MODEL_FORMAT, stack: config.stack, mode: config.mode, apps, databases };
+  const { live, warnings } = planLive(config);
+  return { format: MODEL_FORMAT, stack: config.stack, mode: config.mode, apps, databases, live, warnings };
 }
 
 /**

@@ -7,6 +7,7 @@
  * folded. Whole declarations (a new app, a render without `--base`) are folded too.
  */
 import { stripControlChars } from "../text";
+import type { LiveChange } from "../model/diff";
 import type { DatabaseChange, ItemChange, PlanReport, ResourceUpdate, ValueChange, VercelAppChange } from "./report";
 
 /** `<!-- rollout-stack:plan stack=<name> -->` on the second line of every markdown plan. */
@@ -129,6 +130,15 @@ function resourcesSection(report: PlanReport): string {
   return parts.join("\n\n");
 }
 
+function liveSection(l: LiveChange): string {
+  const head = `#### Edge Config item ${code(l.item)}${l.change === "changed" ? "" : ` (${l.change === "added" ? "new" : "no longer written"})`}\n\nLive shares, read by the apps at request time: in effect within about 10 s of \`pulumi up\`, no build. Store: ${code(l.store)}.`;
+  const rows = l.shares.map((s) => `| ${code(s.feature)} | ${s.before === undefined ? "—" : code(s.before)} | ${s.after === undefined ? "(removed)" : code(s.after)} |`);
+  const parts = [head];
+  if (rows.length) parts.push(["| Feature | Before | After |", "|---|---|---|", ...rows].join("\n"));
+  if (l.settings.length) parts.push(list(l.settings.map((x) => code(x, 300))));
+  return parts.join("\n\n");
+}
+
 /** The report as markdown. */
 export function renderMarkdown(report: PlanReport): string {
   const out: string[] = [`**Plan** · ${prose(report.summary)}\n${planMarker(report.stack)}`];
@@ -137,6 +147,7 @@ export function renderMarkdown(report: PlanReport): string {
     out.push(`#### Phases\n\n${list(report.phases.map((p) => `${code(p.key)}${p.target === "preview" ? " (preview)" : ""}: ${prose(p.text)}`))}`);
   }
   if (report.vercel.length) out.push(`#### Vercel\n\n${report.vercel.map(vercelSection).join("\n\n")}`);
+  if (report.live) out.push(liveSection(report.live));
   if (report.databases.length) out.push(`#### Databases\n\n${report.databases.map(databaseSection).join("\n\n")}`);
   if (report.secrets.length) {
     out.push(`#### Secrets\n\n${list(report.secrets.map((s) => `${code(s.key)} ${s.change} (value not shown${s.change === "changed" ? "; a re-encrypted value counts as changed" : ""})`))}`);

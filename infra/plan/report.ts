@@ -17,7 +17,7 @@
  * See docs/architecture.md, section 3.13.
  */
 import type { FeatureDecl } from "../apps/types";
-import { diffPlans, type AppChange, type DatabaseChange, type ItemChange, type PlanDiff } from "../model/diff";
+import { diffPlans, type AppChange, type DatabaseChange, type ItemChange, type LiveChange, type PlanDiff } from "../model/diff";
 import { findRung, ladderOf, type Rung } from "../rollout/ladder";
 import { classifyMove, type MoveKind } from "../rollout/moves";
 import { REPLACE_RULES as SUPABASE_REPLACE_RULES } from "../supabase/resources/types";
@@ -91,6 +91,8 @@ export interface PlanReport {
     phases: number;
     envValues: number;
     redeploys: number;
+    /** Live shares that change in the Edge Config item. */
+    liveShares: number;
     /** Apps already managed whose crons change (enabled or disabled, added, removed, rescheduled). */
     crons: number;
     migrations: number;
@@ -107,6 +109,8 @@ export interface PlanReport {
   vercel: VercelAppChange[];
   /** Only databases with a change. */
   databases: DatabaseChange[];
+  /** The stack's Edge Config item (live features' shares), when it changes. */
+  live: LiveChange | null;
   /** Secret config keys (`secure:` values) added, removed or re-encrypted; values never shown. */
   secrets: { key: string; change: Change }[];
   /** Custom resources only (components group, they do nothing themselves). */
@@ -271,6 +275,7 @@ function summaryOf(report: Omit<PlanReport, "summary">): string {
   if (c.redeploys) parts.push(`${plural(c.redeploys, "production redeploy", "production redeploys")} (${report.vercel.filter((v) => v.redeploy?.redeploy).map((v) => v.app).join(", ")})`);
   // A new app's crons are part of what it declares; only an existing app's crons "change".
   if (c.crons) parts.push(`crons change (${report.vercel.filter((v) => v.crons && v.change === "changed").map((v) => v.app).join(", ")})`);
+  if (c.liveShares) parts.push(`${plural(c.liveShares, report.base ? "live share changed" : "live share", report.base ? "live shares changed" : "live shares")} in Edge Config item ${report.live!.item}`);
   if (c.migrations) parts.push(plural(c.migrations, "migration to run", "migrations to run"));
   // "2 policies added, 1 removed": per kind, by change.
   const items = (pick: (d: DatabaseChange) => ItemChange[], one: string, many: string) => {
@@ -306,7 +311,7 @@ export function buildReport(input: BuildReportInput): PlanReport {
   const phases = phaseChanges(base, head, input.fallbackFeatures ?? {});
   // A base without a model (its code predates planStack) leaves only the render diff to report.
   const modelled = head.model !== null && (base === null || base.model !== null);
-  const diff: PlanDiff = modelled ? diffPlans(base?.model ?? null, head.model!) : { apps: [], databases: [], warnings: [] };
+  const diff: PlanDiff = modelled ? diffPlans(base?.model ?? null, head.model!) : { apps: [], live: null, databases: [], warnings: [] };
   const vercel: VercelAppChange[] = diff.apps.map(({ values, ...app }) => ({ ...app, env: values }));
   const databases: DatabaseChange[] = diff.databases;
   warnings.push(...diff.warnings);
@@ -334,6 +339,7 @@ export function buildReport(input: BuildReportInput): PlanReport {
     phases: phases.length,
     envValues: vercel.reduce((n, v) => n + v.env.length, 0),
     redeploys: vercel.filter((v) => v.redeploy?.redeploy).length,
+    liveShares: diff.live?.shares.length ?? 0,
     crons: vercel.filter((v) => v.crons && v.change === "changed").length,
     migrations: databases.reduce((n, d) => n + d.migrations.run.length, 0),
     schemas: databases.reduce((n, d) => n + d.schemas.length, 0),
@@ -354,6 +360,7 @@ export function buildReport(input: BuildReportInput): PlanReport {
     phases,
     vercel,
     databases,
+    live: diff.live,
     secrets,
     resources,
     warnings,

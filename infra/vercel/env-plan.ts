@@ -22,6 +22,8 @@ import type { AppDecl, CronDecl, Target } from "../apps/types";
 import { TARGETS } from "../apps/types";
 import { ConfigError, NAMESPACE, type StackConfig } from "../config";
 import { deliveredValues, deliversTo } from "../rollout/ladder";
+import { liveDeclarationProblems } from "../rollout/live";
+import { EDGE_CONFIG_ENV, LIVE_ITEM_ENV } from "../sdk/live";
 import { validateCrons } from "./crons";
 import { AppDeclarationError } from "./declaration-error";
 
@@ -36,12 +38,15 @@ export type EnvValue =
    */
   | { kind: "secret"; secretKey: string; version?: string }
   /** The app's generated CRON_SECRET (`random.RandomPassword`). */
-  | { kind: "cronSecret" };
+  | { kind: "cronSecret" }
+  /** The connection string of the stack's Edge Config token (`EDGE_CONFIG`; see `live-plan.ts`). */
+  | { kind: "edgeConfig" };
 
 export type EnvOrigin =
   | { kind: "setting"; key: string; override: boolean }
   | { kind: "secret"; secretKey: string }
   | { kind: "cronSecret"; rotation: number }
+  | { kind: "live"; item: string }
   | { kind: "feature"; feature: string; rung: string; override: boolean };
 
 /** One `ProjectEnvironmentVariable`. */
@@ -246,6 +251,29 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
     }
   }
 
+  for (const feature of app.features) problems.push(...liveDeclarationProblems(feature));
+  // Live features: the store's connection string and the item's key, on production only (the item holds
+  // production's shares; preview deployments keep their build-time values).
+  if (config.edgeConfig && app.features.some((f) => f.live)) {
+    const item = config.edgeConfig.item;
+    candidates.push(
+      {
+        key: EDGE_CONFIG_ENV,
+        declared: ["production"],
+        sensitive: true,
+        source: "the stack's Edge Config token",
+        main: { value: { kind: "edgeConfig" }, origin: { kind: "live", item } },
+      },
+      {
+        key: LIVE_ITEM_ENV,
+        declared: ["production"],
+        sensitive: false,
+        source: "the stack's Edge Config item",
+        main: { value: { kind: "plain", value: item }, origin: { kind: "live", item } },
+      },
+    );
+  }
+
   for (const feature of app.features) {
     const featureKey = `${app.name}/${feature.name}`;
     // A cloud stack's config has a phase for every feature (parseStackConfig refuses a missing one).
@@ -303,8 +331,12 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
           ? `${origin.override ? "previewSettings" : "settings"} ${origin.key}`
           : origin.kind === "feature"
             ? `feature ${origin.feature}${origin.override ? " (previewPhases)" : ""}`
-            : "config";
+            : origin.kind === "live"
+              ? "edgeConfig.item (the live item)"
+              : "config";
       text = `${mirrorValue(value.value)} from ${from}; ${managed}`;
+    } else if (value.kind === "edgeConfig") {
+      text = `Edge Config connection string (read-only token of the stack's store; live item ${origin.kind === "live" ? origin.item : "?"}); ${managed}`;
     } else if (value.kind === "secret") {
       text = `secret from stack config ${NAMESPACE}:${value.secretKey}; ${managed}`;
     } else {
