@@ -20,6 +20,10 @@ import { GitError } from "../rollout/history";
 import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
+import { shareOf } from "../rollout/live";
+import { killNow, LiveKillUnavailable, type KillNowResult } from "../vercel/live-kill";
+import { VercelApiError } from "../vercel/edge-config-api";
+import { actorOf } from "./actor";
 import { command, runAsScript } from "./args";
 
 export const USAGE = `usage: npm run rollout -- <command> [options]
@@ -28,8 +32,9 @@ commands:
   status [FEATURE...] --stack S [--json]       rung, since, soak left, next rung and gate results
   advance FEATURE --stack S [--ack GATE=REASON ...]
                                                one rung forward (after soak, with gates passing)
-  rollback FEATURE --stack S [--reason R]      one rung back, at once
-  kill FEATURE --stack S [--reason R]          to the first rung, at once, from anywhere
+  rollback FEATURE --stack S [--reason R] [--now]
+                                               one rung back, at once
+  kill FEATURE --stack S [--reason R] [--now]  to the first rung, at once, from anywhere
   set FEATURE RUNG --stack S                   any rung: allowed if it is one of the moves above
   verify --stack S --base GITREF [--skip-sql-gates]
                                                fail if the stack file's change base..HEAD breaks a rule
@@ -43,6 +48,11 @@ options:
   --force              make a move the rules refuse (needs --reason; recorded as a Rollout-Force trailer)
   --commit             commit the stack file with the message and trailers (otherwise the command is printed)
   --dry-run            check and print, do not write
+  --now                kill/rollback: also write the share to the stack's Edge Config item at once (live
+                       features: in effect within seconds, no deployment); the stack-file change still
+                       goes through review, and until it is merged pulumi up will not raise the feature
+  --edge-config-id ID  the store for --now (default: the stack's edgeConfig.store, else
+                       ROLLOUT_EDGE_CONFIG_ID, else \`pulumi stack output edgeConfigId\`)
   --database-url URL   a read-only URL of the app's database for sql gates (default: env
                        ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
   --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
@@ -55,6 +65,8 @@ options:
   -h, --help           this text
 
 environment:
+  VERCEL_API_TOKEN     --now: a Vercel token that can write the team's Edge Config (never printed)
+  ROLLOUT_ACTOR        --now: who kills, recorded in the item (default: $GITHUB_ACTOR, git user.email, $USER)
   ${GATES_DATABASE_URL_PREFIX}<DATABASE>
                        a read-only URL of the database for its sql gates, per database: the name
                        upper-cased, other characters as _ (e.g. ${GATES_DATABASE_URL_PREFIX}CHAT_SESSIONS)
@@ -77,6 +89,8 @@ const OPTIONS = {
   cwd: { type: "string" },
   json: { type: "boolean" },
   "skip-sql-gates": { type: "boolean" },
+  now: { type: "boolean" },
+  "edge-config-id": { type: "string" },
 } as const;
 
 function parseAcks(values: string[] | undefined): Map<string, string> {
@@ -165,6 +179,50 @@ function printVerify(r: VerifyReport, out: (s: string) => void): void {
   else out(`verify: FAILED (${broken} rule break${broken === 1 ? "" : "s"}${r.problems.length ? `, ${r.problems.length} other problem${r.problems.length === 1 ? "" : "s"}` : ""})`);
 }
 
+/**
+ * The `--now` half of a kill or rollback: the share of the rung the move went to, written to the item.
+ * A kill that cannot be made now (not live, no store or token) is reported, not thrown: the env kill
+ * is already in the stack file and stays the fallback.
+ */
+async function instantKill(ws: Workspace, o: MoveOutcome, reason: string | undefined, storeId: string | undefined, env: NodeJS.ProcessEnv): Promise<{ result?: KillNowResult; unavailable?: string }> {
+  const feature = o.after.apps.find((a) => a.name === o.app)!.features.find((f) => f.name === o.feature)!;
+  try {
+    const result = await killNow({
+      config: o.after,
+      feature: o.key,
+      storeId,
+      root: ws.root,
+      env,
+      record: {
+        share: shareOf(feature, o.to),
+        from: shareOf(feature, o.from),
+        by: actorOf(env, ws.root),
+        at: ws.now.toISOString(),
+        reason: reason?.trim() || `rollout ${o.kind} --now (no reason given)`,
+      },
+    });
+    return { result };
+  } catch (e) {
+    if (e instanceof LiveKillUnavailable || e instanceof VercelApiError) return { unavailable: e.message };
+    throw e;
+  }
+}
+
+function printNow(o: MoveOutcome, now: { result?: KillNowResult; unavailable?: string }, out: (s: string) => void): void {
+  if (now.unavailable) {
+    out(`not killed now: ${now.unavailable}`);
+    out(o.written || o.noop ? `fallback: the env kill (${o.file}) takes effect once it is merged and pulumi up has deployed it` : "fallback: the env kill (the stack-file change above)");
+    return;
+  }
+  const r = now.result!;
+  out(
+    r.noop
+      ? `already killed now: Edge Config item ${r.item} (store ${r.storeId}) holds ${o.key} at ${JSON.stringify(r.share)} with its kill record; nothing written`
+      : `killed now: Edge Config item ${r.item} (store ${r.storeId}): ${o.key} → ${JSON.stringify(r.share)}, write acknowledged in ${r.ms} ms; Vercel propagates it within about 10 s, no deployment`,
+  );
+  out("Until the stack-file change is merged and deployed, pulumi up refuses to raise this feature (the kill is recorded in the item).");
+}
+
 /** Runs the CLI; returns the exit code. Exported for in-process use; the tests run the real process. */
 export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, positionals: true }, async ({ values: v, positionals }, io) => {
   const [command, ...rest] = positionals;
@@ -193,6 +251,8 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
         if (!feature) throw new UsageError(`${command} needs a FEATURE`);
         if (command !== "set" && to !== undefined) throw new UsageError(`${command} takes one FEATURE (to move to a given rung: rollout set FEATURE RUNG)`);
         if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);
+        if (v.now && command !== "kill" && command !== "rollback") throw new UsageError(`--now applies to kill and rollback only (an advance goes through review and pulumi up)`);
+        if (v["edge-config-id"] && !v.now) throw new UsageError("--edge-config-id goes with --now");
         const outcome = await performMove(ws, {
           stack: v.stack,
           verb: command as Verb,
@@ -206,9 +266,14 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
           dryRun: v["dry-run"],
           commit: v.commit,
         });
-        if (v.json) io.out(JSON.stringify(outcome, null, 2));
-        else printMove(outcome, outcome.refused ? io.err : io.out, { dryRun: !!v["dry-run"] });
-        return outcome.refused ? 1 : 0;
+        let now: { result?: KillNowResult; unavailable?: string } | undefined;
+        if (v.now && !outcome.refused && !v["dry-run"]) now = await instantKill(ws, outcome, v.reason, v["edge-config-id"], io.env);
+        if (v.json) io.out(JSON.stringify(now ? { ...outcome, now } : outcome, null, 2));
+        else {
+          printMove(outcome, outcome.refused ? io.err : io.out, { dryRun: !!v["dry-run"] });
+          if (now) printNow(outcome, now, now.unavailable ? io.err : io.out);
+        }
+        return outcome.refused || now?.unavailable ? 1 : 0;
       }
       case "verify": {
         if (!v.base) throw new UsageError("verify needs --base <gitref> (the last deployed commit, or the pull request's base)");

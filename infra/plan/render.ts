@@ -116,6 +116,12 @@ export const DEFAULT_FAKES: Record<string, Fake> = {
     return { id, state: { url: `${id}.vercel.app`, domains: [] } };
   },
   "vercel:index/projectCrons:ProjectCrons": (a) => ({ id: a.id || String(a.inputs.projectId ?? a.name) }),
+  "vercel:index/edgeConfig:EdgeConfig": (a) => ({ id: a.id || `ecfg_${shortHash(String(a.inputs.name ?? a.name))}` }),
+  // The token and its connection string are secret outputs of the real provider; here they are fakes.
+  "vercel:index/edgeConfigToken:EdgeConfigToken": (a) => {
+    const token = fakeToken(`${a.name}:${JSON.stringify(a.inputs)}`, 36, "abcdef0123456789");
+    return { id: a.id || token, state: { token, connectionString: `https://edge-config.vercel.com/${String(a.inputs.edgeConfigId)}?token=${token}` } };
+  },
 };
 
 export interface RenderOptions {

@@ -40,6 +40,11 @@ export interface VercelAppArgs {
   /** Per-child args hooks. @default none */
   transforms?: VercelAppTransforms;
   /**
+   * The stack's Edge Config connection string (`LiveValues.connectionString`), for the `EDGE_CONFIG`
+   * var of an app with live features. Required when the plan has such a var.
+   */
+  edgeConfigConnection?: pulumi.Input<string>;
+  /**
    * Resources the production deployment waits for, e.g. the app's `SupabaseDatabase`, so new code goes
    * live only after its migrations, policies and checks converged. @default []
    */
@@ -86,7 +91,7 @@ export class VercelApp extends pulumi.ComponentResource {
 
     this.project = this.createProject(name, plan, transforms);
     this.cronSecret = this.createCronSecret(name, plan);
-    const values = this.envValues(plan, args.config);
+    const values = this.envValues(plan, args.config, args.edgeConfigConnection);
     this.envVars = this.createEnv(name, plan, values, transforms);
     const meta = this.productionMeta(name, plan, values);
     this.deployment = this.createDeployment(name, plan, meta, transforms, args.deployAfter ?? []);
@@ -124,7 +129,7 @@ export class VercelApp extends pulumi.ComponentResource {
   }
 
   /** Each planned var's value as an input: plain strings, or Pulumi secrets for secret sources. */
-  private envValues(plan: VercelAppPlan, config: StackConfig): Map<EnvVarPlan, pulumi.Input<string>> {
+  private envValues(plan: VercelAppPlan, config: StackConfig, edgeConfigConnection: pulumi.Input<string> | undefined): Map<EnvVarPlan, pulumi.Input<string>> {
     const values = new Map<EnvVarPlan, pulumi.Input<string>>();
     for (const v of plan.env) {
       if (v.value.kind === "plain") {
@@ -135,6 +140,9 @@ export class VercelApp extends pulumi.ComponentResource {
           throw new Error(`${plan.app}: secret ${secret?.key ?? v.value.secretKey} is not available; the program must load config with loadPulumiStackConfig()`);
         }
         values.set(v, pulumi.secret(secret.reveal()));
+      } else if (v.value.kind === "edgeConfig") {
+        if (edgeConfigConnection === undefined) throw new Error(`${plan.app}: ${v.key} needs the stack's Edge Config connection string (VercelAppArgs.edgeConfigConnection)`);
+        values.set(v, pulumi.secret(edgeConfigConnection));
       } else {
         values.set(v, this.cronSecret!.result);
       }

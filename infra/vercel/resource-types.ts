@@ -1,5 +1,10 @@
+import { REPLACE_ON as liveItem } from "./live-item-handler";
+
+/** The module part of our dynamic resources' type tokens: `pulumi-nodejs:dynamic/vercel:<Type>`. */
+export const DYNAMIC_MODULE = "vercel";
+
 /**
- * The provider resources `VercelApp` creates: their type tokens and the inputs whose change makes the
+ * The provider resources `VercelApp` and `LiveValues` create: their type tokens and the inputs whose change makes the
  * provider replace them, as plain data (no Pulumi import) for the plan report. The rules are the
  * provider's schema (`RequiresReplace` plan modifiers in terraform-provider-vercel, which the
  * Pulumi bridge turns into replacements); `random` replaces a resource on any input change.
@@ -11,6 +16,10 @@ export const TYPES = {
   deployment: "vercel:index/deployment:Deployment",
   crons: "vercel:index/projectCrons:ProjectCrons",
   password: "random:index/randomPassword:RandomPassword",
+  live: "rollout-stack:vercel:LiveValues",
+  edgeConfig: "vercel:index/edgeConfig:EdgeConfig",
+  edgeConfigToken: "vercel:index/edgeConfigToken:EdgeConfigToken",
+  liveItem: "pulumi-nodejs:dynamic/vercel:LiveItem",
 } as const;
 
 /** Any input. */
@@ -23,6 +32,9 @@ export const REPLACE_RULES: Readonly<Record<string, readonly string[]>> = {
   [TYPES.deployment]: [ANY_INPUT],
   [TYPES.crons]: ["projectId", "teamId"],
   [TYPES.password]: [ANY_INPUT],
+  [TYPES.edgeConfig]: ["teamId"],
+  [TYPES.edgeConfigToken]: ["edgeConfigId", "label", "teamId"],
+  [TYPES.liveItem]: liveItem,
 };
 
 /** Inputs that change nothing on the provider (a Deployment copies `deleteOnDestroy` on update). */

@@ -18,6 +18,9 @@ const T = {
   crons: "vercel:index/projectCrons:ProjectCrons",
   password: "random:index/randomPassword:RandomPassword",
   app: "rollout-stack:vercel:App",
+  edgeConfig: "vercel:index/edgeConfig:EdgeConfig",
+  edgeConfigToken: "vercel:index/edgeConfigToken:EdgeConfigToken",
+  liveItem: "pulumi-nodejs:dynamic/vercel:LiveItem",
 };
 /** The production deployment meta entries (`env.<KEY>`) that differ between two renders of an app: KEY → [before, after]. */
 function metaChanges(before: Render, after: Render, app: string): Record<string, [string | undefined, string | undefined]> {
@@ -144,6 +147,13 @@ describe.each(cloudStacks)("stack %s", (stack) => {
           const password = r().get(T.password, `${a.name}-cron-secret`);
           expected.set(`${a.name}-env-${e.key}`, { value: password.state.result, targets: ["production", "preview"], sensitive: true, comment: /^generated CRON_SECRET \(RandomPassword, rotation 0\)/ });
         }
+      }
+      // Live features: prod has an Edge Config item, so their apps get the store's connection string
+      // (sensitive, production only) and the item's key.
+      if (config.edgeConfig && a.features.some((f) => f.live)) {
+        const token = r().get(T.edgeConfigToken, "live-token");
+        expected.set(`${a.name}-env-EDGE_CONFIG`, { value: token.state.connectionString, targets: ["production"], sensitive: true, comment: /^Edge Config connection string .*live item rollout_prod/ });
+        expected.set(`${a.name}-env-ROLLOUT_LIVE_ITEM`, { value: "rollout_prod", targets: ["production"], sensitive: false, comment: /^"rollout_prod" from edgeConfig\.item/ });
       }
       for (const [key, value] of Object.entries(FEATURE_VALUES[stack][a.name] ?? {})) {
         expected.set(`${a.name}-env-${key}`, {
@@ -281,7 +291,14 @@ describe("operator warnings", () => {
           "health-companion: preview overrides NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY but gets the production value of secret SUPABASE_SERVICE_ROLE_KEY; if previews use another backend, set rollout-stack:health-companion.SUPABASE_SERVICE_ROLE_KEY.preview (pulumi config set --secret)",
       },
     ]);
-    expect(renders.staging.logs).toEqual([]);
+    // staging declares no Edge Config store: its live features travel by env vars, and it says so.
+    expect(renders.staging.logs).toEqual([
+      {
+        severity: "warning",
+        message:
+          "live features (metadata-context/enhanced-context, conversation-raw-storage/raw-storage) are delivered by env vars only: this stack sets no rollout-stack:edgeConfig, so a kill needs a deployment; set edgeConfig.store (create, or the shared store's ID) for kills in seconds",
+      },
+    ]);
   });
 
   it("is quiet once the preview secret is set", async () => {
@@ -302,7 +319,16 @@ describe("the CRON_SECRET across stacks", () => {
 });
 
 /** The seed moves, each as a one-line change to the prod stack file. */
-const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<typeof realStackConfig>) => ReturnType<typeof realStackConfig>; keys: string[]; meta: Record<string, [string, string]> }[] = [
+const MOVES: {
+  name: string;
+  app: string;
+  key: string;
+  change: (c: ReturnType<typeof realStackConfig>) => ReturnType<typeof realStackConfig>;
+  keys: string[];
+  meta: Record<string, [string, string]>;
+  /** A live feature's share in the Edge Config item, before and after. */
+  live?: Record<string, [string, string]>;
+}[] = [
   {
     name: "flag on (multi-thread chat off → on)",
     app: "health-companion",
@@ -318,6 +344,7 @@ const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<ty
     change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "metadata-context/enhanced-context": 50 })),
     keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE"],
     meta: { ENABLE_METADATA_ROLLOUT_PERCENTAGE: ["10", "50"] },
+    live: { "metadata-context/enhanced-context": ["10", "50"] },
   },
   {
     name: "dry-run → live (cleanup cron)",
@@ -334,6 +361,7 @@ const MOVES: { name: string; app: string; key: string; change: (c: ReturnType<ty
     change: (c) => withConfig(c, "rollout-stack:phases", (p) => ({ ...p, "metadata-context/enhanced-context": "off" })),
     keys: ["ENABLE_METADATA_ROLLOUT_PERCENTAGE", "USE_ENHANCED_METADATA_CONTEXT"],
     meta: { ENABLE_METADATA_ROLLOUT_PERCENTAGE: ["10", "0"], USE_ENHANCED_METADATA_CONTEXT: ["true", "false"] },
+    live: { "metadata-context/enhanced-context": ["10", "0"] },
   },
   {
     name: "threshold 24 → 12 (seed 000-15)",
@@ -361,7 +389,15 @@ describe.each(MOVES)("move on prod: $name", (move) => {
     const urn = (type: string, name: string) => before.get(type, name).urn;
     const expected: Record<string, string[]> = { [urn(T.deployment, `${move.app}-production`)]: ["meta"] };
     for (const key of move.keys) expected[urn(T.env, `${move.app}-env-${key}`)] = ["comment", "value"];
+    // A live feature's move also updates the Edge Config item in place (its shares), nothing else there.
+    if (move.live) expected[urn(T.liveItem, "live-item")] = ["shares"];
     expect(d.changed).toEqual(expected);
+    const shares = (r: Render) => r.get(T.liveItem, "live-item").inputs.shares as Record<string, string>;
+    for (const [feature, [from, to]] of Object.entries(move.live ?? {})) {
+      expect([shares(before)[feature], shares(after)[feature]]).toEqual([from, to]);
+    }
+    // Every live feature stays in the item: an advance never removes one.
+    expect(Object.keys(shares(after)).sort()).toEqual(Object.keys(shares(before)).sort());
   });
 
   it("keeps the CRON_SECRET's URN and inputs", () => {
@@ -458,8 +494,11 @@ describe("resource counts", () => {
     const config = loadStackConfigFile("prod");
     expect(names(r.ofType(T.deployment))).toEqual(config.apps.map((a) => `${a.name}-production`).sort());
     expect(names(r.ofType(T.password))).toEqual([...config.apps.map((a) => `${a.name}-env-digest-key`), "chat-sessions-cron-secret"].sort());
-    // chat-sessions 8, analy-ticket 3 + 19 flags + 4 percents = 26, metadata-context 8,
-    // health-companion 4 + 2 preview overrides = 6, conversation-raw-storage 4.
-    expect(r.ofType(T.env)).toHaveLength(52);
+    // chat-sessions 8, analy-ticket 3 + 19 flags + 4 percents = 26, metadata-context 8 + 2 live,
+    // health-companion 4 + 2 preview overrides = 6, conversation-raw-storage 4 + 2 live
+    // (EDGE_CONFIG and ROLLOUT_LIVE_ITEM on each app with a live feature).
+    expect(r.ofType(T.env)).toHaveLength(56);
+    // One store (prod creates it), one token, one item for the stack.
+    expect([r.ofType(T.edgeConfig).length, r.ofType(T.edgeConfigToken).length, r.ofType(T.liveItem).length]).toEqual([1, 1, 1]);
   });
 });
