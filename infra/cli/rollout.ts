@@ -6,6 +6,7 @@
 import { ConfigError } from "../config";
 import { moveEffectLines } from "../model";
 import {
+  loadStack,
   performMove,
   rolloutStatus,
   UsageError,
@@ -17,6 +18,7 @@ import {
   type Workspace,
 } from "../rollout/commands";
 import { GitError } from "../rollout/history";
+import { watchStack, type WatchReport } from "../rollout/watch";
 import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
@@ -36,6 +38,9 @@ commands:
                                                one rung back, at once
   kill FEATURE --stack S [--reason R] [--now]  to the first rung, at once, from anywhere
   set FEATURE RUNG --stack S                   any rung: allowed if it is one of the moves above
+  watch --stack S [--json] [--no-commit]       evaluate the kill triggers of every feature above its first
+                                               rung; on a trip, kill it (live: --now) and write the kill to
+                                               the branch rollout-kill/<stack>/<app>/<feature>; never advances
   verify --stack S --base GITREF [--skip-sql-gates]
                                                fail if the stack file's change base..HEAD breaks a rule
 
@@ -61,7 +66,8 @@ options:
   --cwd DIR            the project root holding stacks/ (default: the current directory)
   --skip-sql-gates     verify: sql gates without a database URL pass as "skipped" (pull requests without
                        database access); the verify before pulumi up must run without it
-  --json               machine-readable output (status, verify)
+  --no-commit          watch: kill, but write no branch
+  --json               machine-readable output (status, verify, watch)
   -h, --help           this text
 
 environment:
@@ -90,6 +96,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   "skip-sql-gates": { type: "boolean" },
   now: { type: "boolean" },
+  "no-commit": { type: "boolean" },
   "edge-config-id": { type: "string" },
 } as const;
 
@@ -223,6 +230,20 @@ function printNow(o: MoveOutcome, now: { result?: KillNowResult; unavailable?: s
   out("Until the stack-file change is merged and deployed, pulumi up refuses to raise this feature (the kill is recorded in the item).");
 }
 
+function printWatch(r: WatchReport, out: (s: string) => void): void {
+  out(`watch ${r.stack} at ${r.now}: ${r.features.length} feature${r.features.length === 1 ? "" : "s"} with kill triggers, ${r.tripped} tripped`);
+  for (const f of r.features) {
+    const state = f.unchecked ? "unchecked" : f.tripped ? "TRIPPED" : "ok";
+    out(`  ${state.padEnd(9)} ${f.key} at ${f.rung}${f.live ? " (live)" : ""}`);
+    if (f.unchecked) out(`            ${f.unchecked}`);
+    for (const t of f.triggers) out(`            ${t.status === "trip" ? "✗" : t.status === "ok" ? "✓" : "–"} ${t.trigger} (${t.status}): ${t.detail}`);
+    if (f.kill?.error) out(`            instant kill failed: ${f.kill.error}`);
+    else if (f.kill) out(`            killed by ${f.kill.delivery === "edge-config" ? "Edge Config (in seconds)" : "env (after the branch is merged and deployed)"}`);
+    if (f.branch) out(`            branch ${f.branch.name} ${f.branch.status} at ${f.branch.commit.slice(0, 7)}`);
+    for (const n of f.notes ?? []) out(`            ${n}`);
+  }
+}
+
 /** Runs the CLI; returns the exit code. Exported for in-process use; the tests run the real process. */
 export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, positionals: true }, async ({ values: v, positionals }, io) => {
   const [command, ...rest] = positionals;
@@ -234,7 +255,7 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
   };
   const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date(), notice };
   try {
-    if (!command) throw new UsageError("no command (status, advance, rollback, kill, set, verify)");
+    if (!command) throw new UsageError("no command (status, advance, rollback, kill, set, watch, verify)");
     if (!v.stack) throw new UsageError(`${command} needs --stack <name>`);
     switch (command) {
       case "status": {
@@ -274,6 +295,22 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
           if (now) printNow(outcome, now, now.unavailable ? io.err : io.out);
         }
         return outcome.refused || now?.unavailable ? 1 : 0;
+      }
+      case "watch": {
+        if (rest.length) throw new UsageError(`watch takes no FEATURE (it watches every feature with kill triggers): ${rest.join(" ")}`);
+        const { cfg } = loadStack(ws, v.stack);
+        const report = await watchStack(ws, {
+          stack: v.stack,
+          databaseUrl: v["database-url"],
+          mainRef: v.main,
+          commit: !v["no-commit"],
+          by: `rollout watch (${actorOf(io.env, ws.root)})`,
+          kill: (req) => killNow({ config: cfg, feature: req.feature, record: req.record, storeId: v["edge-config-id"], root: ws.root, env: io.env }),
+        });
+        if (v.json) io.out(JSON.stringify(report, null, 2));
+        else printWatch(report, io.out);
+        // A trip whose instant kill failed is the one outcome alerting must not miss.
+        return report.features.some((f) => f.kill?.error) ? 1 : 0;
       }
       case "verify": {
         if (!v.base) throw new UsageError("verify needs --base <gitref> (the last deployed commit, or the pull request's base)");

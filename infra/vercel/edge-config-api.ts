@@ -17,7 +17,10 @@ export const VERCEL_TOKEN_ENV = "VERCEL_API_TOKEN";
 
 export interface EdgeConfigApiOptions {
   token: string;
-  /** The team that owns the store (sent as `teamId` on every call); omit for a personal account. */
+  /**
+   * The team that owns the store, as the stack names it (`vercelTeam`): a `team_…` ID is sent as
+   * `teamId`, anything else as the team's `slug` (the API takes either); omit for a personal account.
+   */
   teamId?: string;
   /** @default the SDK's, `https://api.vercel.com` */
   serverURL?: string;
@@ -74,7 +77,7 @@ export function edgeConfigApi(options: EdgeConfigApiOptions): EdgeConfigItemsApi
       retryConnectionErrors: true,
     },
   });
-  const team = options.teamId ? { teamId: options.teamId } : {};
+  const team = teamParams(options.teamId);
   const fail = (e: unknown, call: Call): never => {
     throw toApiError(e, call, options);
   };
@@ -114,6 +117,12 @@ export function edgeConfigApi(options: EdgeConfigApiOptions): EdgeConfigItemsApi
       }
     },
   };
+}
+
+/** The API's team parameter: `teamId` for an ID (`team_…`), `slug` for a team's slug. */
+export function teamParams(team: string | undefined): { teamId?: string; slug?: string } {
+  if (!team) return {};
+  return team.startsWith("team_") ? { teamId: team } : { slug: team };
 }
 
 /**
