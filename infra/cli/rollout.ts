@@ -4,7 +4,6 @@
  * (0 ok, 1 refused or failed with the reason, 2 usage).
  */
 import { ConfigError } from "../config";
-import { moveEffectLines } from "../model";
 import {
   loadStack,
   performMove,
@@ -161,6 +160,10 @@ function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boo
     for (const p of o.check.problems) out(`  - ${p}`);
   }
   out(o.written ? `${header}: wrote ${o.file}` : `${header}: allowed${opts.dryRun ? " (dry run: nothing written)" : ""}`);
+  // Required here, not at the top: planning the whole stack is the slowest thing this CLI loads, and
+  // `kill --now` writes the item before it prints the effect.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { moveEffectLines } = require("../model") as typeof import("../model");
   for (const line of moveEffectLines(o.before, o.after, o.app, o.feature)) out(line);
   if (o.committed) {
     out(`committed ${o.committed.slice(0, 7)}: ${o.commitMessage.split("\n")[0]}`);
