@@ -44,6 +44,8 @@ export interface VercelStandIn {
   items(storeId: string): Record<string, unknown>;
   /** Seeds an item (adding the store if it is new). */
   setItem(storeId: string, key: string, value: unknown): void;
+  /** Removes an item (a test's reset, or a dashboard delete). */
+  removeItem(storeId: string, key: string): void;
   /** The next `n` requests get `status` with a Vercel-shaped error body (and `Retry-After` when given). */
   failNext(n: number, status: number, options?: { retryAfter?: number | string }): void;
   /** The next `count` requests are answered after `ms` milliseconds. */
@@ -86,8 +88,20 @@ const error = (status: number, message: string, extra: Record<string, unknown> =
   body: { error: { code: ERROR_CODES[status] ?? "error", message, ...extra } },
 });
 
+export interface VercelStandInOptions {
+  /** The bearer token it accepts. */
+  token: string;
+  /** Stores that exist from the start (others appear with `setItem`). */
+  stores?: string[];
+  /**
+   * Called right after each answer was handed to the socket, with the request and the status sent.
+   * For timing from outside (the kill bench's "write acknowledged" moment); it cannot change the answer.
+   */
+  onAnswer?: (request: RecordedRequest, status: number) => void;
+}
+
 /** Starts the stand-in on 127.0.0.1, on a free port. */
-export async function startVercelStandIn(options: { token: string; stores?: string[] }): Promise<VercelStandIn> {
+export async function startVercelStandIn(options: VercelStandInOptions): Promise<VercelStandIn> {
   const stores = new Map<string, Map<string, StoredItem>>((options.stores ?? []).map((id) => [id, new Map()]));
   const requests: RecordedRequest[] = [];
   const failures: { status: number; retryAfter?: number | string }[] = [];
@@ -177,6 +191,7 @@ export async function startVercelStandIn(options: { token: string; stores?: stri
         const { status, body, headers } = answer(recorded, failure);
         response.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
         response.end(JSON.stringify(body));
+        options.onAnswer?.(recorded, status);
       };
       if (delay <= 0) return send();
       const timer = setTimeout(() => {
@@ -201,6 +216,9 @@ export async function startVercelStandIn(options: { token: string; stores?: stri
       const existing = storeOf(storeId).get(key);
       const now = Date.now();
       storeOf(storeId).set(key, { value: structuredClone(value), createdAt: existing?.createdAt ?? now, updatedAt: now });
+    },
+    removeItem(storeId, key) {
+      storeOf(storeId).delete(key);
     },
     failNext(n, status, opts = {}) {
       for (let i = 0; i < n; i++) failures.push({ status, retryAfter: opts.retryAfter });
