@@ -25,6 +25,8 @@ export const TYPES = {
   randomString: "random:index/randomString:RandomString",
   vercelApp: "rollout-stack:vercel:App",
   supabaseDatabase: "rollout-stack:supabase:Database",
+  /** The stack's Edge Config item (our dynamic resource, `module = "vercel"`). */
+  liveItem: "pulumi-nodejs:dynamic/vercel:LiveItem",
   /** Our Supabase bucket (a dynamic resource with a custom token, `module = "supabase"`). */
   bucket: "pulumi-nodejs:dynamic/supabase:Bucket",
   /** The token of a dynamic resource registered without a custom type. */

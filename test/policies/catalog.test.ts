@@ -116,6 +116,9 @@ describe.each(STACKS)("the %s stack as rendered", (stack) => {
     expect(result.applied["cron-secret-from-random-password"] ?? 0).toBe(appsWithCrons > 0 ? 1 : 0);
     expect(result.applied["crons-need-cron-secret"] ?? 0).toBe(count(TYPES.projectCrons) > 0 ? 1 : 0);
     expect(result.applied["vercel-project-name"] ?? 0).toBe(count(TYPES.project));
+    expect(result.applied["edge-config-item"] ?? 0).toBe(count(TYPES.liveItem));
+    expect(result.applied["edge-config-connection-sensitive"] ?? 0).toBe(envVars);
+    if (stack === "prod") expect(count(TYPES.liveItem)).toBe(1);
     if (config.mode === "cloud") {
       expect(envVars).toBeGreaterThan(0);
       expect(count(TYPES.deployment)).toBe(config.apps.length);

@@ -108,6 +108,8 @@ describe("the policy pack served by Pulumi's policy host", () => {
       ["buckets-private", "mandatory"],
       ["crons-need-cron-secret", "mandatory"],
       ["vercel-project-name", "mandatory"],
+      ["edge-config-item", "mandatory"],
+      ["edge-config-connection-sensitive", "mandatory"],
     ]);
     const bucketSchema = info.getPoliciesList().find((p: any) => p.getName() === "buckets-private").getConfigschema();
     expect(bucketSchema.getProperties().toJavaScript()).toEqual({
