@@ -66,8 +66,8 @@ function npmRuns(script: string): { name: string; prefix?: string }[] {
 }
 
 describe("workflow files", () => {
-  it("are the three the design names, and each parses with jobs that have steps", () => {
-    expect(workflowFiles).toEqual(["deploy.yml", "plan-comment.yml", "pull-request.yml"]);
+  it("are the four the project needs, and each parses with jobs that have steps", () => {
+    expect(workflowFiles).toEqual(["deploy.yml", "plan-comment.yml", "pull-request.yml", "rollout-watch.yml"]);
     for (const [f, w] of Object.entries(workflows)) {
       expect(w.name, f).toBeTruthy();
       expect(Object.keys(w.on ?? {}).length, f).toBeGreaterThan(0);
@@ -224,5 +224,42 @@ describe("deploy.yml", () => {
     for (const job of ["deploy", "deploy-prod"]) {
       expect(w.jobs[job].steps.map((s) => s.uses)).toEqual(["actions/checkout@v4", "./.github/actions/deploy-stack"]);
     }
+  });
+});
+
+describe("rollout-watch.yml", () => {
+  const w = workflows["rollout-watch.yml"];
+  const job = w.jobs.watch;
+  const runs = job.steps.map((s) => s.run ?? "").join("\n");
+
+  it("runs on a 5-minute schedule (and by hand), with a read-only default token", () => {
+    expect(w.on).toEqual({ schedule: [{ cron: "*/5 * * * *" }], workflow_dispatch: {} });
+    expect(w.permissions).toEqual({ contents: "read" });
+  });
+
+  it("watches every cloud stack in an environment without required reviewers, one run per stack at a time", () => {
+    const stacks = fs.readdirSync(path.join(ROOT, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s && s !== "local");
+    expect(((job as unknown as { strategy: { matrix: { stack: string[] } } }).strategy.matrix.stack).slice().sort()).toEqual(stacks.sort());
+    expect(job.environment).toBe("watch-${{ matrix.stack }}");
+    expect(job).toMatchObject({ concurrency: { group: "rollout-watch-${{ matrix.stack }}", "cancel-in-progress": false } });
+  });
+
+  it("gives the watch a read-only URL for every catalog database, the Vercel token and the store", () => {
+    const databases = [...new Set(CATALOG.flatMap((a) => (a.database ? [a.database.name] : [])))];
+    const env = job.env ?? {};
+    for (const k of [...databases.map(databaseUrlEnvName), "VERCEL_API_TOKEN", "ROLLOUT_EDGE_CONFIG_ID"]) expect(env[k], k).toBe(`\${{ secrets.${k} }}`);
+  });
+
+  it("pushes and opens pull requests with a token that starts workflows, not the default GITHUB_TOKEN", () => {
+    expect(job.steps[0]).toMatchObject({ uses: "actions/checkout@v4", with: { "fetch-depth": 0, token: "${{ secrets.ROLLOUT_BOT_TOKEN }}" } });
+    expect(job.env?.GH_TOKEN).toBe("${{ secrets.ROLLOUT_BOT_TOKEN }}");
+    expect(JSON.stringify(w)).not.toContain("secrets.GITHUB_TOKEN");
+  });
+
+  it("fetches the kill branches before watching, watches with --json, then publishes the branches", () => {
+    const order = job.steps.map((s) => (s.run?.includes("refs/heads/rollout-kill/*") ? "fetch" : s.run?.includes("npm run -s rollout -- watch --stack") ? "watch" : s.run?.includes("push-kill-branches.sh") ? "push" : "other"));
+    expect(order.filter((s) => s !== "other")).toEqual(["fetch", "watch", "push"]);
+    expect(runs).toContain("--json > watch.json");
+    expect(fs.existsSync(path.join(ROOT, ".github/scripts/push-kill-branches.sh"))).toBe(true);
   });
 });
