@@ -50,7 +50,7 @@ describe("planStack", () => {
 describe("diffPlans", () => {
   it("finds nothing between a model and itself", () => {
     const model = planStack(prod);
-    expect(diffPlans(model, model)).toEqual({ apps: [], databases: [], warnings: [] });
+    expect(diffPlans(model, model)).toEqual({ apps: [], live: null, databases: [], warnings: [] });
   });
 
   it("against nothing, declares every app and database as added", () => {
@@ -176,6 +176,9 @@ describe("a move's effect in words (rollout)", () => {
       '  preview     ENABLE_METADATA_ROLLOUT_PERCENTAGE: "10" → "50"',
       '  development ENABLE_METADATA_ROLLOUT_PERCENTAGE: "10" → "50"',
       "redeploy: pulumi up replaces the production deployment of metadata-context (changed: ENABLE_METADATA_ROLLOUT_PERCENTAGE); the new values take effect when that build is live",
+      // The feature is live and prod has an Edge Config item: the share changes there too, without a build.
+      "Edge Config item rollout_prod (read at request time, no build; Vercel propagates within 10 s of pulumi up):",
+      '  metadata-context/enhanced-context: "10" → "50"',
     ]);
   });
 

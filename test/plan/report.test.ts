@@ -209,7 +209,7 @@ describe("resources, secrets, warnings", () => {
     expect(report(snapshot(same, {}, { model }), snapshot(same, {}, { model })).summary).toBe("stack prod against main (0123456789ab): no changes");
     expect(report(null, snapshot([])).summary).toBe("stack prod as declared (no base): no changes");
     const moved = planStack({ ...loadStackConfigFile("prod"), phases: { ...loadStackConfigFile("prod").phases, "metadata-context/enhanced-context": "100" } });
-    expect(report(snapshot(same, {}, { model }), snapshot(same, {}, { model: moved })).summary).toMatch(/^stack prod against main \(0123456789ab\): \d env values? changed; 1 production redeploy \(metadata-context\); resources: 0 to add/);
+    expect(report(snapshot(same, {}, { model }), snapshot(same, {}, { model: moved })).summary).toMatch(/^stack prod against main \(0123456789ab\): \d env values? changed; 1 production redeploy \(metadata-context\); 1 live share changed in Edge Config item rollout_prod; resources: 0 to add/);
   });
 });
 
