@@ -241,7 +241,14 @@ function printWatch(r: WatchReport, out: (s: string) => void): void {
     if (f.unchecked) out(`            ${f.unchecked}`);
     for (const t of f.triggers) out(`            ${t.status === "trip" ? "✗" : t.status === "ok" ? "✓" : "–"} ${t.trigger} (${t.status}): ${t.detail}`);
     if (f.kill?.error) out(`            instant kill failed: ${f.kill.error}`);
-    else if (f.kill) out(`            killed by ${f.kill.delivery === "edge-config" ? "Edge Config (in seconds)" : "env (after the branch is merged and deployed)"}`);
+    else if (f.kill?.delivery === "edge-config") {
+      const r = f.kill.result as KillNowResult | undefined;
+      out(
+        r?.noop
+          ? `            already killed in Edge Config item ${r.item} (nothing written)`
+          : `            killed in Edge Config${r ? ` item ${r.item}: share ${JSON.stringify(r.share)}, write acknowledged in ${r.ms} ms` : ""} (in effect within about 10 s)`,
+      );
+    } else if (f.kill) out("            killed by env: in effect once the kill branch is merged and deployed");
     if (f.branch) out(`            branch ${f.branch.name} ${f.branch.status} at ${f.branch.commit.slice(0, 7)}`);
     for (const n of f.notes ?? []) out(`            ${n}`);
   }
