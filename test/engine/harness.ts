@@ -182,3 +182,90 @@ export function changedSteps(previewJson: string): string[] {
     })
     .sort();
 }
+
+/**
+ * A small Pulumi program of the tests' own (its `Pulumi.yaml` and `index.ts` in `program`, a
+ * project-relative folder such as `test/engine/live-item`), for resources the real program cannot
+ * declare offline (e.g. `LiveItem`, whose siblings need the Vercel provider plugin). It runs as the
+ * real project does: the program folder and `infra/` copied at the same relative paths (its imports of
+ * `infra/` and the dynamic providers' bundles resolve as in the repository), `node_modules` linked, the
+ * project's `package.json` and `tsconfig.json`, the same file backend, PULUMI_HOME and passphrase as
+ * `createEngineProject`. No Postgres: such a program needs none.
+ */
+export interface ProgramProject {
+  /** The copy's root (holds `infra/`, `node_modules`). */
+  dir: string;
+  /** The program folder in the copy; the CLI runs here. */
+  programDir: string;
+  /** The backend, PULUMI_HOME and logs live under here. */
+  home: string;
+  env: NodeJS.ProcessEnv;
+  /** Starts `pulumi <args>` in the program folder; resolves when it exits. */
+  pulumi(args: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<Run>;
+  /** Like `pulumi`, but rejects with the output unless it exits 0. */
+  ok(args: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<Run>;
+  /** A file of the program folder. */
+  write(file: string, text: string): void;
+  read(file: string): string;
+  stop(): Promise<void>;
+}
+
+/** Copied for a test program besides its own folder: what its imports of the project need. */
+const PROGRAM_COPIED = ["package.json", "package-lock.json", "tsconfig.json", "infra"];
+
+/** Copies the project's `infra/` and the program folder to a temporary directory and sets up the backend (see `ProgramProject`). */
+export async function createProgramProject(name: string, program: string): Promise<ProgramProject> {
+  const engine = inject("engine");
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `rollout-engine-${name}-`));
+  const dir = path.join(home, "project");
+  fs.mkdirSync(dir);
+  for (const f of PROGRAM_COPIED) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+  for (const f of LINKED) fs.symlinkSync(path.join(ROOT, f), path.join(dir, f));
+  const programDir = path.join(dir, program);
+  fs.cpSync(path.join(ROOT, program), programDir, { recursive: true });
+
+  const backend = path.join(home, "backend");
+  fs.mkdirSync(backend);
+  const env: NodeJS.ProcessEnv = {
+    ...engineEnv(engine),
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_HOME: path.join(home, "pulumi-home"),
+    PULUMI_CONFIG_PASSPHRASE: "engine-tier-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    // A user's own settings would take precedence over the test's.
+    ...Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("ROLLOUT_") || k.startsWith("VERCEL_")).map((k) => [k, undefined])),
+  };
+
+  const pulumi = (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(engine.pulumi, [...args, "--non-interactive"], { cwd: programDir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
+      child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
+    });
+
+  const project: ProgramProject = {
+    dir,
+    programDir,
+    home,
+    env,
+    pulumi,
+    async ok(args, extraEnv) {
+      const r = await pulumi(args, extraEnv);
+      if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+      return r;
+    },
+    write: (file, text) => fs.writeFileSync(path.join(programDir, file), text),
+    read: (file) => fs.readFileSync(path.join(programDir, file), "utf8"),
+    async stop() {
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return project;
+}

@@ -88,6 +88,7 @@ const error = (status: number, message: string, extra: Record<string, unknown> =
   body: { error: { code: ERROR_CODES[status] ?? "error", message, ...extra } },
 });
 
+/** How to start the stand-in (the in-process form; the CLI form takes `--token` and `--store`). */
 export interface VercelStandInOptions {
   /** The bearer token it accepts. */
   token: string;
