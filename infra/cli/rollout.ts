@@ -17,7 +17,7 @@ import {
   type Workspace,
 } from "../rollout/commands";
 import { GitError } from "../rollout/history";
-import { watchStack, type WatchReport } from "../rollout/watch";
+import type { WatchReport } from "../rollout/watch";
 import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
@@ -309,6 +309,9 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
       case "watch": {
         if (rest.length) throw new UsageError(`watch takes no FEATURE (it watches every feature with kill triggers): ${rest.join(" ")}`);
         const { cfg } = loadStack(ws, v.stack);
+        // Required here: only watch needs it, and kill --now's start-up time counts.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { watchStack } = require("../rollout/watch") as typeof import("../rollout/watch");
         const report = await watchStack(ws, {
           stack: v.stack,
           databaseUrl: v["database-url"],

@@ -7,11 +7,32 @@
  * imports, nothing relative but `../text`, and `@vercel/sdk` is `require()`d inside `edgeConfigApi`
  * (it is ESM-only; `require` of ESM works on Node >= 20.19).
  */
-// Types only (erased): the runtime paths are the package's exports (`@vercel/sdk/core.js`, ...).
-import type { VercelCore } from "@vercel/sdk/esm/core";
-import type { edgeConfigGetEdgeConfigItem } from "@vercel/sdk/esm/funcs/edgeConfigGetEdgeConfigItem";
-import type { edgeConfigPatchEdgeConfigItems } from "@vercel/sdk/esm/funcs/edgeConfigPatchEdgeConfigItems";
 import { stripControlChars } from "../text";
+
+/**
+ * The slice of `@vercel/sdk` 1.27.0's standalone API this module uses, typed here: the package's type
+ * files sit behind its `exports` map, which one TypeScript module resolution honours and another does
+ * not (the Pulumi host's ts-node), so importing them would tie the build to one setting. The tests
+ * check the requests these calls send against the stand-in.
+ */
+type SdkResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
+type SdkCore = object;
+interface SdkCoreOptions {
+  bearerToken: string;
+  serverURL?: string;
+  timeoutMs?: number;
+  retryConfig: {
+    strategy: "backoff";
+    backoff: { initialInterval: number; maxInterval: number; exponent: number; maxElapsedTime: number };
+    retryConnectionErrors: boolean;
+  };
+}
+type Team = { teamId?: string; slug?: string };
+type GetItem = (core: SdkCore, request: { edgeConfigId: string; edgeConfigItemKey: string } & Team) => Promise<SdkResult<{ value?: unknown }>>;
+type PatchItems = (
+  core: SdkCore,
+  request: { edgeConfigId: string; requestBody: { items: { operation: "upsert" | "delete"; key: string; value?: unknown }[] } } & Team,
+) => Promise<SdkResult<unknown>>;
 
 /** Overrides the API base URL (`https://api.vercel.com`); the tests point it at a local stand-in. */
 export const VERCEL_API_URL_ENV = "ROLLOUT_VERCEL_API_URL";
@@ -70,11 +91,9 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export function edgeConfigApi(options: EdgeConfigApiOptions): EdgeConfigItemsApi {
   // The SDK's standalone functions, not its `Vercel` class: the class loads every model of the API
   // (2.4 s here), these load what two endpoints need (0.2 s), which is most of `kill --now`'s time.
-  const { VercelCore: Core } = require("@vercel/sdk/core.js") as { VercelCore: typeof VercelCore };
-  const { edgeConfigGetEdgeConfigItem: getItem } = require("@vercel/sdk/funcs/edgeConfigGetEdgeConfigItem.js") as { edgeConfigGetEdgeConfigItem: typeof edgeConfigGetEdgeConfigItem };
-  const { edgeConfigPatchEdgeConfigItems: patchItems } = require("@vercel/sdk/funcs/edgeConfigPatchEdgeConfigItems.js") as {
-    edgeConfigPatchEdgeConfigItems: typeof edgeConfigPatchEdgeConfigItems;
-  };
+  const { VercelCore: Core } = require("@vercel/sdk/core.js") as { VercelCore: new (options: SdkCoreOptions) => SdkCore };
+  const { edgeConfigGetEdgeConfigItem: getItem } = require("@vercel/sdk/funcs/edgeConfigGetEdgeConfigItem.js") as { edgeConfigGetEdgeConfigItem: GetItem };
+  const { edgeConfigPatchEdgeConfigItems: patchItems } = require("@vercel/sdk/funcs/edgeConfigPatchEdgeConfigItems.js") as { edgeConfigPatchEdgeConfigItems: PatchItems };
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const vercel = new Core({
     bearerToken: options.token,
@@ -91,7 +110,7 @@ export function edgeConfigApi(options: EdgeConfigApiOptions): EdgeConfigItemsApi
     throw toApiError(e, call, options);
   };
   // The standalone functions return a result instead of throwing: unwrap it into the usual throw.
-  const unwrap = <T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T => {
+  const unwrap = <T>(r: SdkResult<T>): T => {
     if (!r.ok) throw r.error;
     return r.value;
   };

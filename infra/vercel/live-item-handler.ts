@@ -16,6 +16,7 @@ import type { Handler, RuntimeContext } from "../dynamic/provider";
 import { readLiveItem, reconcile, refusalMessage } from "../rollout/live";
 import { liveItemValue } from "../sdk/live";
 import { apiOptionsFromEnv, edgeConfigApi, type EdgeConfigItemsApi } from "./edge-config-api";
+import { LIVE_ITEM_REPLACE_ON } from "./resource-types";
 
 export interface LiveItemInputs {
   /** The store's ID (`ecfg_…`): the created store's output, or the ID another stack's config names. */
@@ -28,10 +29,16 @@ export interface LiveItemInputs {
   shares: Record<string, string>;
   /** `<app>/<feature>` → the first rung's share (a killed feature may always be lowered there). */
   firstShares: Record<string, string>;
+  /**
+   * Features the store records a kill for, as the last refresh read them (state only, never an input).
+   * A recorded kill makes the next `pulumi up` write (or refuse), even when the shares already agree:
+   * that write is what clears the record once the stack file agrees.
+   */
+  killed?: string[];
 }
 
 /** Inputs whose change makes a new item (written first, then the old key removed). */
-export const REPLACE_ON = ["storeId", "item", "team"] as const;
+export const REPLACE_ON = LIVE_ITEM_REPLACE_ON;
 
 /** The API for a run: the token from the provider config or the environment. */
 function apiFor(inputs: Pick<LiveItemInputs, "team">, ctx: RuntimeContext): EdgeConfigItemsApi {
@@ -48,7 +55,9 @@ async function write(inputs: LiveItemInputs, ctx: RuntimeContext): Promise<LiveI
   const next = reconcile(current, inputs.shares, inputs.firstShares);
   if (next.refused.length) throw new Error(refusalMessage(inputs.item, next.refused));
   if (!next.unchanged) await api.upsertItem(inputs.storeId, inputs.item, liveItemValue(next.item));
-  return inputs;
+  // The outputs are the inputs as written: no `killed` (the write cleared every record it could).
+  const { killed: _written, ...outs } = inputs;
+  return outs;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -57,7 +66,7 @@ export const handler: Handler<LiveItemInputs, LiveItemInputs> = {
   async diff(_id, olds, news) {
     const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces: [...replaces] };
-    return { changes: !same(olds.shares, news.shares) || !same(olds.firstShares, news.firstShares) };
+    return { changes: !same(olds.shares, news.shares) || !same(olds.firstShares, news.firstShares) || (olds.killed?.length ?? 0) > 0 };
   },
   async create(inputs, ctx) {
     return { id: `${inputs.storeId}/${inputs.item}`, outs: await write(inputs, ctx) };
@@ -69,7 +78,9 @@ export const handler: Handler<LiveItemInputs, LiveItemInputs> = {
   async read(id, props, ctx) {
     const value = await apiFor(props, ctx).readItem(props.storeId, props.item);
     if (value === undefined) return { id: "" };
-    return { id, props: { ...props, shares: readLiveItem(value).shares } };
+    const stored = readLiveItem(value);
+    const killed = Object.keys(stored.kills).sort();
+    return { id, props: { ...props, shares: stored.shares, ...(killed.length ? { killed } : { killed: undefined }) } };
   },
   /**
    * Removes the item (the apps fall back to their build-time env values), unless it records a kill that

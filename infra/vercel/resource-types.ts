@@ -1,5 +1,3 @@
-import { REPLACE_ON as liveItem } from "./live-item-handler";
-
 /** The module part of our dynamic resources' type tokens: `pulumi-nodejs:dynamic/vercel:<Type>`. */
 export const DYNAMIC_MODULE = "vercel";
 
@@ -22,6 +20,13 @@ export const TYPES = {
   liveItem: "pulumi-nodejs:dynamic/vercel:LiveItem",
 } as const;
 
+/**
+ * Inputs of our `LiveItem` whose change makes a new item (written first, then the old key removed);
+ * its handler's `diff` uses this list. Here, not in the handler, so the program never loads the
+ * handler (and the Vercel SDK) to learn it.
+ */
+export const LIVE_ITEM_REPLACE_ON = ["storeId", "item", "team"] as const;
+
 /** Any input. */
 export const ANY_INPUT = "*";
 
@@ -34,7 +39,7 @@ export const REPLACE_RULES: Readonly<Record<string, readonly string[]>> = {
   [TYPES.password]: [ANY_INPUT],
   [TYPES.edgeConfig]: ["teamId"],
   [TYPES.edgeConfigToken]: ["edgeConfigId", "label", "teamId"],
-  [TYPES.liveItem]: liveItem,
+  [TYPES.liveItem]: LIVE_ITEM_REPLACE_ON,
 };
 
 /** Inputs that change nothing on the provider (a Deployment copies `deleteOnDestroy` on update). */

@@ -199,7 +199,22 @@ describe("the item resource (pulumi up) after a kill --now", () => {
     vercel.setItem(STORE, ITEM, { [A]: "100", [B]: "0" });
     const read = await handler.read!(`${STORE}/${ITEM}`, inputs, ctx());
     expect(read.props!.shares).toEqual({ [A]: "100", [B]: "0" });
+    expect(read.props!.killed).toBeUndefined();
     expect((await rollout(["kill", A, "--stack", "prod", "--now", "--edge-config-id", STORE])).code).toBe(0);
+    await expect(handler.delete!(`${STORE}/${ITEM}`, inputs, ctx())).rejects.toThrow(/would drop the kill/);
+
+    // pulumi refresh after the kill, then the kill merged: the shares already agree with the store, yet
+    // the recorded kill makes the next up write, which clears it (otherwise no later raise could pass).
+    const refreshed = (await handler.read!(`${STORE}/${ITEM}`, inputs, ctx())).props as LiveItemInputs;
+    expect(refreshed.killed).toEqual([A]);
+    const merged = inputsFor(repo.dir);
+    expect(merged.shares).toEqual(refreshed.shares);
+    expect(await handler.diff(`${STORE}/${ITEM}`, refreshed, merged)).toEqual({ changes: true });
+    const outs = (await handler.update!(`${STORE}/${ITEM}`, refreshed, merged, ctx())).outs as LiveItemInputs;
+    expect(outs.killed).toBeUndefined();
+    expect(readLiveItem(item()).kills).toEqual({});
+    expect(await handler.diff(`${STORE}/${ITEM}`, outs, merged)).toEqual({ changes: false });
+    vercel.setItem(STORE, ITEM, { [A]: "0", [B]: "0", $kills: { [A]: { share: "0", from: "10", by: "x", at: "t", reason: "r" } } });
     await expect(handler.delete!(`${STORE}/${ITEM}`, inputs, ctx())).rejects.toThrow(/would drop the kill/);
     expect(item()).toBeDefined();
     vercel.setItem(STORE, ITEM, { [A]: "0", [B]: "0" });
