@@ -286,8 +286,11 @@ function applyMove(config: ProgramConfig, move: Move): ProgramConfig {
   return withConfig(config, key, (value) => ({ ...(value as Record<string, unknown>), [`${move.app}/${move.name}`]: move.to }));
 }
 
-/** Fields a move may change: an env var's value and its mirrored comment; the deployment's meta. */
-const ALLOWED_FIELDS: Record<string, string[]> = { [T.env]: ["comment", "value"], [T.deployment]: ["meta"] };
+/**
+ * Fields a move may change: an env var's value and its mirrored comment; the deployment's meta; and for a
+ * live feature, the shares of the stack's Edge Config item.
+ */
+const ALLOWED_FIELDS: Record<string, string[]> = { [T.env]: ["comment", "value"], [T.deployment]: ["meta"], [T.liveItem]: ["shares"] };
 
 async function minimalDiff(out: (line: string) => void, before: Render, config: ProgramConfig): Promise<string[]> {
   const failures: string[] = [];
@@ -315,7 +318,9 @@ async function minimalDiff(out: (line: string) => void, before: Render, config: 
     const appUrn = before.get(T.app, move.app).urn;
     const deploymentUrn = before.get(T.deployment, `${move.app}-production`).urn;
     const allowedEnv = before.ofType(T.env).filter((r) => r.opts.parent === appUrn && keys.includes(r.inputs.key));
-    const allowed = new Set([deploymentUrn, ...allowedEnv.map((r) => r.urn)]);
+    const live = move.kind === "phase" && !!CATALOG.find((a) => a.name === move.app)?.features.find((f) => f.name === move.name)?.live;
+    const liveItemUrn = live ? before.ofType(T.liveItem)[0]?.urn : undefined;
+    const allowed = new Set([deploymentUrn, ...allowedEnv.map((r) => r.urn), ...(liveItemUrn ? [liveItemUrn] : [])]);
 
     const spurious: string[] = [];
     for (const urn of diff.added) spurious.push(`added ${urn}`);
@@ -333,6 +338,7 @@ async function minimalDiff(out: (line: string) => void, before: Render, config: 
     // The other half of "minimal": what must change did change (Vercel applies env to new deployments only).
     const missing: string[] = [];
     if (!diff.changed[deploymentUrn]) missing.push(`${move.app}-production (no redeploy)`);
+    if (live && !(liveItemUrn && diff.changed[liveItemUrn])) missing.push("the Edge Config item (a live feature's share)");
     for (const key of keys) {
       if (!allowedEnv.some((r) => r.inputs.key === key && diff.changed[r.urn])) missing.push(`env var ${key}`);
     }
