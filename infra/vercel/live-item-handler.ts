@@ -80,7 +80,9 @@ export const handler: Handler<LiveItemInputs, LiveItemInputs> = {
     if (value === undefined) return { id: "" };
     const stored = readLiveItem(value);
     const killed = Object.keys(stored.kills).sort();
-    return { id, props: { ...props, shares: stored.shares, ...(killed.length ? { killed } : { killed: undefined }) } };
+    // No `undefined` values: the engine's protobuf Struct refuses them ("Unexpected struct type").
+    const { killed: _old, ...rest } = props;
+    return { id, props: { ...rest, shares: stored.shares, ...(killed.length ? { killed } : {}) } };
   },
   /**
    * Removes the item (the apps fall back to their build-time env values), unless it records a kill that
