@@ -56,18 +56,24 @@ export type Delivery = (
   targets?: Target[];
 };
 
+/**
+ * A read-only query on the app's database returning one row with one numeric column, compared with a
+ * threshold: `value <op> threshold`. NULL or no row means "no data". As a gate it passes when the
+ * comparison holds (no data: hold, not pass); as a kill trigger it trips when it holds (no data: never
+ * a trip).
+ */
+export interface SqlCheckDecl {
+  kind: "sql";
+  name: string;
+  query: string;
+  op: ">=" | "<=" | ">" | "<" | "=";
+  threshold: number;
+  description: string;
+}
+
 /** Gates a rung must pass before the feature may advance past it (checked by `rollout`, issue 6). */
 export type GateDecl =
-  | {
-      kind: "sql";
-      name: string;
-      /** A read-only query returning one row with one numeric column, run on the app's database. */
-      query: string;
-      /** Passes when `value <op> threshold`; a NULL or no row means "no data": hold, not pass. */
-      op: ">=" | "<=" | ">" | "<" | "=";
-      threshold: number;
-      description: string;
-    }
+  | SqlCheckDecl
   | {
       kind: "attest";
       name: string;
@@ -76,19 +82,11 @@ export type GateDecl =
     };
 
 /**
- * A kill trigger: a read-only query on the app's database returning one number, evaluated by
- * `rollout watch` while the feature stands on the rung. It trips when `value <op> threshold`; NULL or
- * no row is "no data", never a trip. On a trip the feature is killed (to its first rung).
+ * A kill trigger, evaluated by `rollout watch` while the feature stands on the rung: it trips when
+ * `value <op> threshold` holds, and the feature is killed (to its first rung). A query returns NULL
+ * while there is too little data to judge.
  */
-export interface KillTriggerDecl {
-  kind: "sql";
-  name: string;
-  /** One row, one numeric column; NULL while there is too little data to judge. */
-  query: string;
-  op: ">=" | "<=" | ">" | "<" | "=";
-  threshold: number;
-  description: string;
-}
+export type KillTriggerDecl = SqlCheckDecl;
 
 export interface RungDecl {
   /** `off`, a percent (`"10"`), a name (`"dry-run"`), a cohort (`"beta"`); see `infra/rollout/ladder.ts`. */

@@ -106,7 +106,7 @@ describe("npm run local", () => {
     const lines = c.out;
     const code = await main([], c.io, { dir, root: parent, steps: [...LOCAL_STEPS, probe] });
     expect(code, c.all()).toBe(0);
-    expect(seen).toEqual(["chat-sessions:2", "analy-ticket:2", "metadata-context:1", "health-companion:1", "conversation-raw-storage:3"]);
+    expect(seen).toEqual(["chat-sessions:2", "analy-ticket:2", "metadata-context:2", "health-companion:1", "conversation-raw-storage:3"]);
     expect(lines).toContain("health-companion:");
     expect(lines).toContain("  probe changed something");
     expect(lines).toContain("done: 1 change.");

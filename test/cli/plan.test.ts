@@ -93,9 +93,12 @@ describe.each(MOVES)("seed move on prod: $name", (m) => {
     const md = run.stdout;
     const lines = md.split("\n");
     // A one-line summary, then the stable marker.
+    // A live feature's move also changes its share in the Edge Config item (one more resource updated).
+    const live = m.app === "metadata-context";
     expect(lines[0]).toBe(
       `**Plan** · stack prod against ${base.slice(0, 12)}: 1 phase moved; ${m.env.length * 3} env values changed; 1 production redeploy (${m.app}); ` +
-        `resources: 0 to add, ${m.env.length} to update, 1 to replace, 0 to remove`,
+        (live ? "1 live share changed in Edge Config item rollout\\_prod; " : "") +
+        `resources: 0 to add, ${m.env.length + (live ? 1 : 0)} to update, 1 to replace, 0 to remove`,
     );
     expect(lines[1]).toBe("<!-- rollout-stack:plan stack=prod -->");
     expect(md).toContain(`- \`${m.key}\`: ${m.phase}\n`);
@@ -109,7 +112,8 @@ describe.each(MOVES)("seed move on prod: $name", (m) => {
     const j = run.json;
     expect(j.format).toBe("rollout-stack.plan/v1");
     expect(j.base).toEqual({ ref: base, commit: base, stackFile: true });
-    expect(j.summary).toBe(lines[0].replace("**Plan** · ", ""));
+    // The JSON summary is the plain text the markdown line escapes.
+    expect(j.summary).toBe(lines[0].replace("**Plan** · ", "").replace(/\\_/g, "_"));
     expect(j.phases).toEqual([{ key: m.key, target: "production", from: m.key.endsWith("enhanced-context") ? "10" : m.key.endsWith("cleanup") ? "dry-run" : "off", to: m.rung, kind: m.rung === "off" ? "kill" : "advance", text: m.phase }]);
     expect(j.vercel.map((v: any) => v.app)).toEqual([m.app]);
     const [app] = j.vercel;
@@ -118,11 +122,17 @@ describe.each(MOVES)("seed move on prod: $name", (m) => {
     );
     expect(app.redeploy).toEqual({ redeploy: true, reason: m.reason, keys: m.env.map(([k]) => k) });
     expect(j.resources.replaced.map((r: any) => [r.type, r.name, r.replaceBecause])).toEqual([[T.deployment, `${m.app}-production`, ["meta"]]]);
-    expect(j.resources.updated.map((r: any) => [r.type, r.name, r.inputs])).toEqual(m.env.map(([k]) => [T.env, `${m.app}-env-${k}`, ["comment", "value"]]));
+    const byName = (a: any[], b: any[]) => String(a[1]).localeCompare(String(b[1]));
+    expect(j.resources.updated.map((r: any) => [r.type, r.name, r.inputs]).sort(byName)).toEqual(
+      [...m.env.map(([k]) => [T.env, `${m.app}-env-${k}`, ["comment", "value"]]), ...(live ? [["pulumi-nodejs:dynamic/vercel:LiveItem", "live-item", ["shares"]]] : [])].sort(byName),
+    );
     expect(j.resources.added).toEqual([]);
     expect(j.resources.removed).toEqual([]);
     expect(j.databases).toEqual([]);
     expect(j.warnings).toEqual([]);
+    const [, before, after] = m.env.find(([k]) => k === "ENABLE_METADATA_ROLLOUT_PERCENTAGE") ?? [];
+    expect(j.live).toEqual(live ? { item: "rollout_prod", store: "created by this stack", change: "changed", shares: [{ feature: m.key, change: "changed", before, after }], settings: [] } : null);
+    if (live) expect(md).toContain(`| \`${m.key}\` | \`${before}\` | \`${after}\` |`);
   });
 });
 
@@ -302,12 +312,17 @@ export const stack = config.stack;
 export const apps = vercelApps.map((a) => a.plan.app);
 `;
 
+  // That program knew no live values either: the stack files of its time had no Edge Config store.
+  const withoutEdgeConfig = () => repo.write(PROD, repo.read(PROD).replace("  rollout-stack:edgeConfig:\n    store: create\n", ""));
+
   it("falls back to the render diff, says so, and still shows the phase move and the resources it touches", () => {
     repo.write("infra/index.ts", PROGRAM_BEFORE_MODEL);
     fs.rmSync(path.join(repo.dir, "infra/model"), { recursive: true });
+    withoutEdgeConfig();
     const old = repo.commit("the program before the stack model");
     repo.restore(base);
     try {
+      withoutEdgeConfig();
       move("metadata-context/enhanced-context", "50");
       const run = ok(repo.plan(["--stack", "prod", "--base", old], { json: true }));
       const j = run.json;

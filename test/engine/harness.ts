@@ -60,6 +60,40 @@ const COPIED = ["Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.js
 const LINKED = ["node_modules"];
 const POLICY_COPIED = ["PulumiPolicy.yaml", "package.json", "tsconfig.json", "index.ts", "pack.ts", "rules"];
 
+/**
+ * The environment of every engine-tier `pulumi`: its own file backend and `PULUMI_HOME` under `home`, a
+ * passphrase secrets provider, no update check or plugin download, and the variables `scrub` names unset.
+ */
+function isolatedEnv(engine: ReturnType<typeof inject<"engine">>, home: string, scrub: (key: string) => boolean): NodeJS.ProcessEnv {
+  const backend = path.join(home, "backend");
+  fs.mkdirSync(backend);
+  return {
+    ...engineEnv(engine),
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_HOME: path.join(home, "pulumi-home"),
+    PULUMI_CONFIG_PASSPHRASE: "engine-tier-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    ...Object.fromEntries(Object.keys(process.env).filter(scrub).map((k) => [k, undefined])),
+  };
+}
+
+/** Runs `pulumi <args> --non-interactive` in `cwd`; resolves with its exit code and output when it exits. */
+function pulumiRunner(engine: ReturnType<typeof inject<"engine">>, cwd: string, env: NodeJS.ProcessEnv) {
+  return (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(engine.pulumi, [...args, "--non-interactive"], { cwd, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
+      child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
+    });
+}
+
 export async function createEngineProject(name: string): Promise<EngineProject> {
   const engine = inject("engine");
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `rollout-engine-${name}-`));
@@ -81,31 +115,9 @@ export async function createEngineProject(name: string): Promise<EngineProject> 
   for (const db of databases) await ensureLocalDatabase(server.adminUrl(), db);
   const urls = Object.fromEntries(databases.map((db) => [db, server.url(db)]));
 
-  const backend = path.join(home, "backend");
-  fs.mkdirSync(backend);
-  const env: NodeJS.ProcessEnv = {
-    ...engineEnv(engine),
-    PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_HOME: path.join(home, "pulumi-home"),
-    PULUMI_CONFIG_PASSPHRASE: "engine-tier-passphrase",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    // A user's CI variables would take precedence over the stack's databases.
-    ...Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("ROLLOUT_STACK_")).map((k) => [k, undefined])),
-  };
-
-  const pulumi = (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(engine.pulumi, [...args, "--non-interactive"], { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      let output = "";
-      child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
-      child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
-    });
+  // A user's CI variables would take precedence over the stack's databases.
+  const env = isolatedEnv(engine, home, (k) => k.startsWith("ROLLOUT_STACK_"));
+  const pulumi = pulumiRunner(engine, dir, env);
 
   const project: EngineProject = {
     dir,
@@ -224,31 +236,9 @@ export async function createProgramProject(name: string, program: string): Promi
   const programDir = path.join(dir, program);
   fs.cpSync(path.join(ROOT, program), programDir, { recursive: true });
 
-  const backend = path.join(home, "backend");
-  fs.mkdirSync(backend);
-  const env: NodeJS.ProcessEnv = {
-    ...engineEnv(engine),
-    PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_HOME: path.join(home, "pulumi-home"),
-    PULUMI_CONFIG_PASSPHRASE: "engine-tier-passphrase",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    // A user's own settings would take precedence over the test's.
-    ...Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("ROLLOUT_") || k.startsWith("VERCEL_")).map((k) => [k, undefined])),
-  };
-
-  const pulumi = (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(engine.pulumi, [...args, "--non-interactive"], { cwd: programDir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      let output = "";
-      child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
-      child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
-    });
+  // A user's own settings would take precedence over the test's.
+  const env = isolatedEnv(engine, home, (k) => k.startsWith("ROLLOUT_") || k.startsWith("VERCEL_"));
+  const pulumi = pulumiRunner(engine, programDir, env);
 
   const project: ProgramProject = {
     dir,
