@@ -23,7 +23,7 @@ import { deliveredValues } from "../infra/rollout/ladder";
 import { rawEntriesFromYaml, stackFilePath } from "../infra/stack-file";
 import { SupabaseDatabase } from "../infra/supabase/database";
 import { databasesOf } from "../infra/supabase/declaration";
-import { VercelApp } from "../infra/vercel";
+import { LiveValues, planLive, VercelApp } from "../infra/vercel";
 import { TYPES as T } from "../infra/vercel/resource-types";
 import type { Bench } from "./index";
 import { fmt, median, ms } from "./timing";
@@ -95,6 +95,8 @@ function scaledRawConfig(n: number, apps: readonly AppDecl[]): Record<string, Ra
       raw[name] = { value: Array.from({ length: n }, (_, j) => listed.map((a) => `${a}-${j + 1}`)).flat(), secret: false };
     } else if (["phases", "previewPhases", "settings", "previewSettings"].includes(bare)) {
       repeat(bare, byApp);
+    } else if (bare === "edgeConfig") {
+      raw[name] = entry;
     } else if (["databases", "imports", "cronSecretRotation"].includes(bare)) {
       repeat(bare, (key, i) => `${key}-${i}`);
     } else if (!entry.secret) {
@@ -119,8 +121,11 @@ function catalogProgram(config: StackConfig, migrationsOf: ReadonlyMap<string, s
     const databases = databasesOf(config.apps).map(
       (decl) => new SupabaseDatabase(decl.name, { database: decl, config, migrationsDir: migrationsOf.get(decl.name) }),
     );
+    const { live: livePlan } = planLive(config);
+    const live = livePlan ? new LiveValues("live", { plan: livePlan, team: config.vercel.team }) : undefined;
     const apps = config.apps.map(
-      (app) => new VercelApp(app.name, { app, config, deployAfter: databases.filter((d) => d.plan.name === app.database?.name) }),
+      (app) =>
+        new VercelApp(app.name, { app, config, deployAfter: databases.filter((d) => d.plan.name === app.database?.name), edgeConfigConnection: live?.connectionString }),
     );
     return {
       apps: config.apps.map((a) => a.name),
