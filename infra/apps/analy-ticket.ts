@@ -137,6 +137,16 @@ export const analyTicket: AppDecl = {
     ),
   ],
   crons: [],
+  // Seed 001: its own users table; the beta cohort is an enabled, unexpired `beta` row of the per-user
+  // flag overrides (001-11).
+  population: {
+    description: "users with a session active in the last 7 days",
+    query: `select u.id::text as id,
+  case when exists (select 1 from public.session_feature_flags f where f.user_id = u.id and f.feature_name = 'beta'
+    and f.enabled and (f.expires_at is null or f.expires_at > now())) then array['beta'] else '{}'::text[] end as cohorts
+from public.users u
+where exists (select 1 from public.enhanced_user_sessions s where s.user_id = u.id and s.last_activity > now() - interval '7 days')`,
+  },
   database: {
     name: "analy-ticket",
     schemas: [{ name: "public", exposed: true }],

@@ -1,5 +1,5 @@
 /** Seed 000: session lifecycle (chat sessions). */
-import { DAY, WEEK, supabaseClientEnv } from "./common";
+import { authUsersPopulation, DAY, WEEK, supabaseClientEnv } from "./common";
 import type { AppDecl, GateDecl } from "./types";
 
 /** Seed 000's monitoring checklist, checked before leaving the 10% and the 50% rung. */
@@ -94,6 +94,11 @@ where created_at < now() - interval '24 hours' and (status = 'draft' or first_me
     },
   ],
   crons: [{ path: "/api/admin/cleanup-sessions", schedule: "0 2 * * *" }],
+  // Seed 000: who the early-session rollout reaches: users with a chat session in the last 7 days.
+  population: authUsersPopulation(
+    "select user_id from public.fe_chat_sessions where created_at > now() - interval '7 days'",
+    "users with a chat session in the last 7 days",
+  ),
   database: {
     name: "chat-sessions",
     schemas: [{ name: "public", exposed: true }],

@@ -1,5 +1,5 @@
 /** Seed 004: raw response storage (conversation generation): nine columns, a private bucket, a health view. */
-import { supabaseClientEnv } from "./common";
+import { authUsersPopulation, supabaseClientEnv } from "./common";
 import type { AppDecl, KillTriggerDecl } from "./types";
 
 const RAW_RESPONSE_COLUMNS = [
@@ -89,6 +89,10 @@ from public.conversations where created_at > now() - interval '24 hours'`,
     },
   ],
   crons: [],
+  population: authUsersPopulation(
+    "select user_id from public.conversations where created_at > now() - interval '7 days'",
+    "users with a conversation in the last 7 days",
+  ),
   database: {
     name: "conversation-raw-storage",
     schemas: [{ name: "public", exposed: true }],

@@ -1,5 +1,5 @@
 /** Seed 003: multi-thread chat (health companion): schema `health_companion`, owner-only `threads`. */
-import { supabaseClientEnv } from "./common";
+import { authUsersPopulation, supabaseClientEnv } from "./common";
 import type { AppDecl } from "./types";
 
 const OWNER = "(select auth.uid()) = user_id";
@@ -41,6 +41,10 @@ export const healthCompanion: AppDecl = {
     },
   ],
   crons: [],
+  population: authUsersPopulation(
+    "select user_id from health_companion.threads where updated_at > now() - interval '7 days'",
+    "users with a thread active in the last 7 days",
+  ),
   database: {
     name: "health-companion",
     schemas: [

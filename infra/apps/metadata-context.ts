@@ -1,5 +1,5 @@
 /** Seed 002: conversation metadata tracking, 10% → 50% → 100% with a 48 h soak, and a kill switch. */
-import { DAY, supabaseClientEnv } from "./common";
+import { authUsersPopulation, DAY, supabaseClientEnv } from "./common";
 import type { AppDecl, GateDecl, KillTriggerDecl } from "./types";
 
 const health: GateDecl = {
@@ -85,6 +85,10 @@ export const metadataContext: AppDecl = {
     },
   ],
   crons: [],
+  population: authUsersPopulation(
+    "select user_id from public.conversations where created_at > now() - interval '7 days'",
+    "users with a conversation in the last 7 days",
+  ),
   database: {
     name: "metadata-context",
     schemas: [{ name: "public", exposed: true }],

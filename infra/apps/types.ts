@@ -168,6 +168,17 @@ export interface VercelProjectDecl {
   gitRepository: { type: "github" | "gitlab" | "bitbucket"; repo: string };
 }
 
+/**
+ * Who an app buckets, for exposure counts ("+4,812 users of 12,030"): a read-only query on the app's
+ * database returning one row per ID the app passes to `inRollout`, as `(id text, cohorts text[])`, e.g.
+ * the users active in the last 7 days and the cohorts each belongs to (so `beta` rungs count).
+ */
+export interface PopulationDecl {
+  query: string;
+  /** What the population is, in words (printed with the counts), e.g. "users with a session in the last 7 days". */
+  description: string;
+}
+
 export interface AppDecl {
   /** Catalog name, used in stack files and as the Vercel project name in `prod`. */
   name: string;
@@ -179,4 +190,6 @@ export interface AppDecl {
   features: FeatureDecl[];
   crons: CronDecl[];
   database?: DatabaseDecl;
+  /** The IDs the app buckets, for exposure counts of a move (needs `database`). */
+  population?: PopulationDecl;
 }

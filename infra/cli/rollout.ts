@@ -22,6 +22,7 @@ import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
 import { shareOf } from "../rollout/live";
+import { describeCounts, type Exposure } from "../rollout/exposure";
 import { killNow, LiveKillUnavailable, type KillNowResult } from "../vercel/live-kill";
 import { VercelApiError } from "../vercel/edge-config-api";
 import { actorOf } from "./actor";
@@ -130,6 +131,7 @@ function printStatus(report: StatusReport, out: (s: string) => void): void {
   for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
   const attest = report.rows.some((r) => r.gates.some((g) => g.status === "needs-ack"));
   const unchecked = report.rows.some((r) => r.gates.some((g) => g.status === "unchecked"));
+  for (const r of report.rows) if (r.exposure && r.next) out(`reach of ${r.key} → ${r.next}: ${exposureText(r.exposure)}`);
   if (attest) out("needs-ack: an attest gate; acknowledge it on the move: rollout advance FEATURE --ack GATE=\"<what you checked>\"");
   if (unchecked) out(`unchecked: an sql gate with no database URL; set ${GATES_DATABASE_URL_PREFIX}<DATABASE> or pass --database-url`);
 }
@@ -165,6 +167,7 @@ function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boo
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { moveEffectLines } = require("../model") as typeof import("../model");
   for (const line of moveEffectLines(o.before, o.after, o.app, o.feature)) out(line);
+  if (o.exposure) out(`reach: ${exposureText(o.exposure)}`);
   if (o.committed) {
     out(`committed ${o.committed.slice(0, 7)}: ${o.commitMessage.split("\n")[0]}`);
     out("Open a pull request; CI runs `npm run rollout -- verify` before `pulumi up`.");
@@ -172,6 +175,11 @@ function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boo
     out("Commit it (or rerun with --commit), open a pull request; CI runs `rollout verify` before `pulumi up`:");
     out(o.commitCommand);
   }
+}
+
+function exposureText(e: Exposure): string {
+  if (e.kind === "counts") return describeCounts(e);
+  return e.kind === "offline" ? e.text : `not counted: ${e.text}`;
 }
 
 function printVerify(r: VerifyReport, out: (s: string) => void): void {

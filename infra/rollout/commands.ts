@@ -20,6 +20,7 @@ import type { AppDecl, FeatureDecl } from "../apps/types";
 import { ConfigError, parseStackConfig, type StackConfig } from "../config";
 import { isStackName, listStacks, rawEntriesFromYaml, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
 import { UsageError } from "../errors";
+import { countExposure, offlineExposure, type Exposure, type ExposureCounts } from "./exposure";
 import { databaseUrlEnvName, databaseUrlFor, evaluateGates, GATES_DATABASE_URL_PREFIX, type SqlGate } from "./gates";
 import {
   ackTrailer,
@@ -36,6 +37,7 @@ import {
   type PhaseStart,
 } from "./history";
 import { findRung, ladderOf, rungNames } from "./ladder";
+import { shareOf } from "./live";
 import { checkMove, classifyMove, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
 
 // The CLIs' one usage error (exit code 2), re-exported for callers of these commands.
@@ -52,6 +54,8 @@ export interface Workspace {
   runSql?: (url: string, gates: readonly SqlGate[]) => Promise<GateResult[]>;
   /** Receives notices, e.g. a database URL read from a deprecated variable (it may repeat them). */
   notice?: (line: string) => void;
+  /** Counts a move's exposure (injectable for tests). @default countExposure */
+  countExposure?: typeof countExposure;
 }
 
 /** `stacks/Pulumi.<stack>.yaml`, relative to the root. */
@@ -134,6 +138,24 @@ async function gateResults(
   });
 }
 
+/**
+ * Who a move from `from` to `to` reaches, when the app declares its population: counted on the app's
+ * database (the gates' URL), or the offline form without a URL. Undefined without a population.
+ */
+async function exposureOf(ws: Workspace, app: AppDecl, feature: FeatureDecl, key: string, from: string, to: string, databaseUrl?: string): Promise<Exposure | undefined> {
+  if (!app.population || !app.database) return undefined;
+  const move = { feature: key, from: shareOf(feature, from), to: shareOf(feature, to) };
+  const db = app.database.name;
+  const url = databaseUrlFor(db, databaseUrl, ws.env, ws.notice);
+  if (!url) return { kind: "offline", text: offlineExposure(move.from, move.to, `run with --database-url or ${databaseUrlEnvName(db)} for counts`) };
+  try {
+    const counts: ExposureCounts = await (ws.countExposure ?? countExposure)(url, app.population, move);
+    return { kind: "counts", counts, population: app.population.description };
+  } catch (e) {
+    return { kind: "error", text: (e as Error).message };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // status
 
@@ -153,6 +175,8 @@ export interface StatusRow {
   /** `advance` would be allowed now (attest gates count as unacknowledged: status takes no --ack). */
   ready: boolean;
   blockers: string[];
+  /** Who advancing to `next` would reach (apps that declare a population). */
+  exposure?: Exposure;
 }
 
 export interface StatusReport {
@@ -191,7 +215,9 @@ export async function rolloutStatus(
       gates = await gateResults(ws, app, gatesFor(feature, move), new Map(), options.databaseUrl);
       blockers = checkMove(feature, move, { now: ws.now, since: start.since, gates }).problems;
     }
+    const exposure = next ? await exposureOf(ws, app, feature, key, rung, next, options.databaseUrl) : undefined;
     rows.push({
+      ...(exposure ? { exposure } : {}),
       key,
       rung,
       rungs: names,
@@ -256,6 +282,8 @@ export interface MoveOutcome {
   committed?: string;
   /** When the current rung began on main (for messages). */
   start: PhaseStart;
+  /** Who the move reaches (apps that declare a population; never counted for a kill, which must not wait). */
+  exposure?: Exposure;
 }
 
 /** Checks a move, and unless refused (or a dry run) writes it to the stack file (and commits it). */
@@ -306,6 +334,10 @@ export async function performMove(ws: Workspace, req: MoveRequest): Promise<Move
     commitCommand: `git commit -F - -- ${rel} <<'MSG'\n${message}\nMSG`,
     start,
   };
+  if (!outcome.refused && !outcome.noop && move.kind !== "kill") {
+    const exposure = await exposureOf(ws, app, feature, key, from, to, req.databaseUrl);
+    if (exposure) outcome.exposure = exposure;
+  }
   if (outcome.refused || outcome.noop || req.dryRun) return outcome;
 
   if (req.commit) {

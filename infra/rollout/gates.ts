@@ -110,7 +110,7 @@ export async function runSqlGates(databaseUrl: string, gates: readonly SqlGate[]
   }
 }
 
-function describePgError(e: unknown): string {
+export function describePgError(e: unknown): string {
   const err = e as { code?: string; message?: string };
   const message = String(err.message ?? e);
   return err.code && /^[0-9A-Z]{5}$/.test(err.code) ? `${err.code} ${message}` : message;
