@@ -31,7 +31,8 @@ import { command, runAsScript } from "./args";
 export const USAGE = `usage: npm run rollout -- <command> [options]
 
 commands:
-  status [FEATURE...] --stack S [--json]       rung, since, soak left, next rung and gate results
+  status [FEATURE...] --stack S [--json]       rung, since, soak left, next rung, gate results, and who
+                                               advancing would reach (apps that declare a population)
   advance FEATURE --stack S [--ack GATE=REASON ...]
                                                one rung forward (after soak, with gates passing)
   rollback FEATURE --stack S [--reason R] [--now]
@@ -58,8 +59,8 @@ options:
                        goes through review, and until it is merged pulumi up will not raise the feature
   --edge-config-id ID  the store for --now (default: the stack's edgeConfig.store, else
                        ROLLOUT_EDGE_CONFIG_ID, else \`pulumi stack output edgeConfigId\`)
-  --database-url URL   a read-only URL of the app's database for sql gates (default: env
-                       ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
+  --database-url URL   a read-only URL of the app's database for sql gates, kill triggers and exposure
+                       counts (default: env ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
   --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
                        <productionBranch>, HEAD: the first that exists)
   --base GITREF        verify: the commit to compare with (the last deployed commit, or the PR's base)
