@@ -4,6 +4,7 @@
  * Timings never fail the run; a correctness failure a bench finds (e.g. a spurious change in a phase
  * move's diff) does: exit 1.
  */
+import { bucketingBench } from "./bucketing";
 import { killBench } from "./kill";
 import { migrationsBench } from "./migrations";
 import { renderBench } from "./render";
@@ -15,7 +16,7 @@ export interface Bench {
   run(out: (line: string) => void): Promise<void | { failures: string[] }>;
 }
 
-export const BENCHES: Bench[] = [migrationsBench, renderBench, killBench];
+export const BENCHES: Bench[] = [migrationsBench, renderBench, killBench, bucketingBench];
 
 export async function runBenches(names: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));

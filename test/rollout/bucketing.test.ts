@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
 import { ladderOf } from "../../infra/rollout/ladder";
-import { bucketingSql } from "../../infra/rollout/bucketing-sql";
+import { bucketingSql, exposureCountSql, IN_ROLLOUT_BY_BUCKET } from "../../infra/rollout/bucketing-sql";
 import { bucket, inRollout, murmur3x86_32, parseShare, ShareError, utf8Bytes } from "../../infra/sdk/bucketing";
 import vectors from "../fixtures/bucketing-vectors.json";
 
@@ -154,15 +154,50 @@ describe("bucketingSql", () => {
   it("installs into a non-exposed schema, revokes PUBLIC and grants explicitly", () => {
     const sql = bucketingSql({ schema: "rollout", grantTo: ["authenticated", "service_role"] });
     expect(sql).toContain('create schema if not exists "rollout";');
-    expect(sql).toContain(
-      'revoke all on function "rollout".murmur3_32(bytea, bigint), "rollout".bucket(text, text), "rollout".in_rollout(text, text, text, text[]) from public;',
-    );
+    const functions = [
+      '"rollout".murmur3_32_resume(bigint, integer, bytea, text, boolean)',
+      '"rollout".murmur3_32(bytea, bigint)',
+      '"rollout".utf8(text)',
+      '"rollout".parse_share(text)',
+      `"rollout".${IN_ROLLOUT_BY_BUCKET}(integer, text, text[])`,
+      '"rollout".bucket(text, text)',
+      '"rollout".in_rollout(text, text, text, text[])',
+    ].join(", ");
+    expect(sql).toContain(`revoke all on function ${functions} from public;`);
     expect(sql).toContain('grant usage on schema "rollout" to "authenticated", "service_role";');
-    expect(sql).toContain(
-      'grant execute on function "rollout".murmur3_32(bytea, bigint), "rollout".bucket(text, text), "rollout".in_rollout(text, text, text, text[]) to "authenticated", "service_role";',
-    );
+    expect(sql).toContain(`grant execute on function ${functions} to "authenticated", "service_role";`);
     expect(sql).not.toMatch(/grant[^;]*to public/i);
-    expect(sql.match(/set search_path = ''/g)).toHaveLength(3);
+    // Every function created is revoked from PUBLIC and granted (inlined bodies run with the caller's rights).
+    const created = [...sql.matchAll(/create or replace function "rollout"\.(\w+)\(/g)].map((m) => m[1]);
+    expect(created.sort()).toEqual(["bucket", "in_rollout", IN_ROLLOUT_BY_BUCKET, "murmur3_32", "murmur3_32_resume", "parse_share", "utf8"].sort());
+  });
+
+  it("resolves no name through the caller's search_path: SQL-standard bodies, pinned search_path, or pg_catalog throughout", () => {
+    const sql = bucketingSql();
+    const definitions = sql.split(/(?=create or replace function )/).slice(1);
+    for (const definition of definitions) {
+      const name = /function "rollout"\.(\w+)/.exec(definition)![1];
+      if (/^language sql\b/m.test(definition)) {
+        // Parsed at creation (names bound then) and inlinable: no SET clause, a `return` body.
+        expect(definition, name).toMatch(/^return /m);
+        expect(definition, name).not.toContain("set search_path");
+      } else if (name === "murmur3_32_resume") {
+        // The hash loop: no SET clause (it would cost a GUC save/restore per call), so every function is
+        // pg_catalog-qualified and every operator is OPERATOR(pg_catalog.x).
+        const body = definition.slice(definition.indexOf("$fn$"), definition.lastIndexOf("$fn$"));
+        expect(definition).not.toContain("set search_path");
+        expect(body.match(/\b(?<!pg_catalog\.)(get_byte|length|convert_to)\(/g)).toBeNull();
+        const bare = body
+          .replace(/OPERATOR\(pg_catalog\.[^)\s]+\)/g, " ")
+          .replace(/:=|::|\.\.|-\d/g, " ")
+          .match(/[-+*/&|#<>~=!]/g);
+        expect(bare, "an operator outside OPERATOR(pg_catalog.…)").toBeNull();
+      } else {
+        expect(definition, name).toContain("language plpgsql");
+        expect(definition, name).toContain("set search_path = ''");
+      }
+    }
+    expect(definitions).toHaveLength(7);
   });
 
   it("quotes identifiers and grants nothing when asked for no roles", () => {
@@ -172,5 +207,16 @@ describe("bucketingSql", () => {
     const sql = bucketingSql({ schema: 'my "flags"', grantTo: [] });
     expect(sql).toContain('create schema if not exists "my ""flags""";');
     expect(sql).not.toMatch(/^grant /m);
+  });
+});
+
+describe("exposureCountSql", () => {
+  it("hashes each ID once (a subquery kept apart) and judges both shares with the one share rule", () => {
+    const sql = exposureCountSql("select id, cohorts from app.users", { schema: "flags" });
+    expect(sql.match(/"flags"\.bucket\(\$1, p\.id\)/g)).toHaveLength(1);
+    expect(sql.match(new RegExp(`"flags"\\.${IN_ROLLOUT_BY_BUCKET}\\(q\\.bucket, \\$[23], q\\.cohorts\\)`, "g"))).toHaveLength(2);
+    expect(sql).toContain("from (select id, cohorts from app.users) p");
+    expect(sql).toMatch(/offset '0'\) q\) x$/);
+    expect(exposureCountSql("select 1")).toContain('"rollout".bucket(');
   });
 });
