@@ -23,9 +23,18 @@
  * - the share rule is written once (`in_rollout_by_bucket`), and `in_rollout` is that rule applied to
  *   `bucket(feature, id)`, so a query judging two shares can hash each ID once
  *   (`exposureCountSql`).
+ * - the hash loop multiplies mod 2^32 with one bigint multiply (signed constants), reads each block
+ *   with one int4-to-bigint cast, and runs two statements per 4-byte block.
  * SQL-standard bodies are parsed when created (names resolve then, not under the caller's
  * `search_path`), which is why they need no `set search_path`; a `SET` clause would also stop inlining.
- * The PL/pgSQL functions keep `set search_path = ''`.
+ * `parse_share` and `utf8` (plan-time helpers) keep `set search_path = ''`; the hash loop does not (the
+ * GUC save and restore cost about a fifth of each call) and names `pg_catalog` for every function and
+ * operator instead.
+ *
+ * `convert_to` is only STABLE, so `bucket` reaches it through `utf8` (IMMUTABLE, as the first version's
+ * `bucket` already declared it): an inlined IMMUTABLE body may call only IMMUTABLE functions.
+ * One visible difference from the first (PL/pgSQL) version: a malformed *constant* share is refused
+ * when the query is planned, so even a query that reads no row fails (same SQLSTATE 22023, same message).
  */
 import { quoteIdent } from "../sql/quote";
 
