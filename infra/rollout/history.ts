@@ -27,8 +27,8 @@ export class GitError extends Error {
 }
 
 /** Runs git in `cwd` and returns stdout; throws `GitError` with git's message on failure. */
-export function git(cwd: string, args: string[], input?: string): string {
-  const r = spawnSync("git", args, { cwd, input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+export function git(cwd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync("git", args, { cwd, input, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   if (r.error) throw new GitError(`git ${args[0]}: ${r.error.message}`);
   if (r.status !== 0) throw new GitError(`git ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.status}`}`);
   return r.stdout;

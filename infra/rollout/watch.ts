@@ -223,7 +223,7 @@ export function writeKillBranch(root: string, req: KillBranchRequest): KillBranc
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-kill-"));
   try {
     const env = gitEnv(top, { ...process.env, GIT_INDEX_FILE: path.join(tmp, "index") });
-    const run = (args: string[], input?: string) => gitWith(top, args, env, input).trim();
+    const run = (args: string[], input?: string) => git(top, args, input, env).trim();
     run(["read-tree", main]);
     const blob = run(["hash-object", "-w", "--stdin"], text);
     const mode = /^(\d{6}) /.exec(run(["ls-tree", main, "--", file]))?.[1] ?? "100644";
@@ -246,14 +246,6 @@ function phaseAt(root: string, rev: string, rel: string, key: string): string | 
   } catch {
     return undefined; // an unreadable version holds no kill: fail towards writing the branch again
   }
-}
-
-/** Runs git with an environment (the temporary index); throws `GitError` with git's message. */
-function gitWith(cwd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): string {
-  const r = spawnSync("git", args, { cwd, env, input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw new GitError(`git ${args[0]}: ${r.error.message}`);
-  if (r.status !== 0) throw new GitError(`git ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.status}`}`);
-  return r.stdout;
 }
 
 /** The environment for commit-tree: git's own identity when configured, else "rollout watch" (a CI runner often has none). */

@@ -37,8 +37,6 @@ export interface LiveItemInputs {
   killed?: string[];
 }
 
-/** Inputs whose change makes a new item (written first, then the old key removed). */
-export const REPLACE_ON = LIVE_ITEM_REPLACE_ON;
 
 /** The API for a run: the token from the provider config or the environment. */
 function apiFor(inputs: Pick<LiveItemInputs, "team">, ctx: RuntimeContext): EdgeConfigItemsApi {
@@ -64,7 +62,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export const handler: Handler<LiveItemInputs, LiveItemInputs> = {
   async diff(_id, olds, news) {
-    const replaces = REPLACE_ON.filter((k) => olds[k] !== news[k]);
+    const replaces = LIVE_ITEM_REPLACE_ON.filter((k) => olds[k] !== news[k]);
     if (replaces.length) return { changes: true, replaces: [...replaces] };
     return { changes: !same(olds.shares, news.shares) || !same(olds.firstShares, news.firstShares) || (olds.killed?.length ?? 0) > 0 };
   },
