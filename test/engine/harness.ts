@@ -79,6 +79,15 @@ function isolatedEnv(engine: ReturnType<typeof inject<"engine">>, home: string, 
   };
 }
 
+/** Like the runner, but rejects with the output unless pulumi exits 0. */
+function okRunner(pulumi: ReturnType<typeof pulumiRunner>) {
+  return async (args: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<Run> => {
+    const r = await pulumi(args, extraEnv);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
+    return r;
+  };
+}
+
 /** Runs `pulumi <args> --non-interactive` in `cwd`; resolves with its exit code and output when it exits. */
 function pulumiRunner(engine: ReturnType<typeof inject<"engine">>, cwd: string, env: NodeJS.ProcessEnv) {
   return (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> =>
@@ -127,11 +136,7 @@ export async function createEngineProject(name: string): Promise<EngineProject> 
     databases,
     env,
     pulumi,
-    async ok(args, extraEnv) {
-      const r = await pulumi(args, extraEnv);
-      if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
-      return r;
-    },
+    ok: okRunner(pulumi),
     edit(file, from, to) {
       const text = project.read(file);
       if (!text.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`);
@@ -246,11 +251,7 @@ export async function createProgramProject(name: string, program: string): Promi
     home,
     env,
     pulumi,
-    async ok(args, extraEnv) {
-      const r = await pulumi(args, extraEnv);
-      if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
-      return r;
-    },
+    ok: okRunner(pulumi),
     write: (file, text) => fs.writeFileSync(path.join(programDir, file), text),
     read: (file) => fs.readFileSync(path.join(programDir, file), "utf8"),
     async stop() {

@@ -10,18 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUCKETING_SQL, exposureCountSql, IN_ROLLOUT_BY_BUCKET } from "../../infra/rollout/bucketing-sql";
 import { bucket, inRollout, murmur3x86_32, utf8Bytes } from "../../infra/sdk/bucketing";
 import vectors from "../fixtures/bucketing-vectors.json";
+import { prng } from "../support/prng";
 import { startTestPostgres, type TestPostgres } from "../support/postgres";
 
-/** A small seeded PRNG (mulberry32), so the random IDs are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `n` random IDs of 0..40 code points from ASCII, Latin-1, CJK, emoji (surrogate pairs) and a few

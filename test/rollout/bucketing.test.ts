@@ -4,17 +4,8 @@ import { ladderOf } from "../../infra/rollout/ladder";
 import { bucketingSql, exposureCountSql, IN_ROLLOUT_BY_BUCKET } from "../../infra/rollout/bucketing-sql";
 import { bucket, inRollout, murmur3x86_32, parseShare, ShareError, utf8Bytes } from "../../infra/sdk/bucketing";
 import vectors from "../fixtures/bucketing-vectors.json";
+import { prng } from "../support/prng";
 
-/** A small seeded PRNG (mulberry32), so the property tests are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 100,000 IDs: half sequential (`user-<n>`, the worst case for weak hashes), half random UUIDs. */
 function sampleIds(n = 100_000): string[] {
