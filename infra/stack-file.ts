@@ -271,6 +271,12 @@ export function readPhases(text: string | Uint8Array, file = "stack file"): Reco
   return rungsOf(phases);
 }
 
+/** Both phase maps of a stack file (`phases`, `previewPhases`), read as data as `readPhases` reads one. */
+export function readPhaseMaps(text: string | Uint8Array, file = "stack file"): { phases: Record<string, string>; previewPhases: Record<string, string> } {
+  const config = parseStackFile(text, file).config;
+  return { phases: readPhases(text, file), previewPhases: rungsOf(config[`${NAMESPACE}:previewPhases`]) };
+}
+
 /** The `<app>/<feature>` → rung entries of a phases map (`10` read as `"10"`); a value that is not a map has none. */
 export function rungsOf(phases: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null);

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "../config";
 import {
+  exposureReport,
   loadStack,
   performMove,
   rolloutStatus,
@@ -22,9 +23,10 @@ import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
 import { shareOf } from "../rollout/live";
-import { describeCounts, type Exposure } from "../rollout/exposure";
+import { describeExposure } from "../rollout/exposure";
 import { killNow, LiveKillUnavailable, type KillNowResult } from "../vercel/live-kill";
 import { VercelApiError } from "../vercel/edge-config-api";
+import { reachMarkdown } from "../plan/markdown";
 import { actorOf } from "./actor";
 import { command, runAsScript } from "./args";
 
@@ -42,6 +44,10 @@ commands:
   watch --stack S [--json] [--no-commit]       evaluate the kill triggers of every feature above its first
                                                rung; on a trip, kill it (live: --now) and write the kill to
                                                the branch rollout-kill/<stack>/<app>/<feature>; never advances
+  exposure --stack S --base GITREF --head GITREF [--json]
+                                               who the phase moves from base to head reach, for a pull
+                                               request's trusted job: both stack files read from git as
+                                               data, the population queries of this checkout's code
   verify --stack S --base GITREF [--skip-sql-gates]
                                                fail if the stack file's change base..HEAD breaks a rule
 
@@ -63,12 +69,13 @@ options:
                        counts (default: env ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
   --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
                        <productionBranch>, HEAD: the first that exists)
-  --base GITREF        verify: the commit to compare with (the last deployed commit, or the PR's base)
+  --base GITREF        verify, exposure: the commit to compare with (the last deployed commit, or the PR's base)
+  --head GITREF        exposure: the commit whose stack file is the change (the PR's head; never checked out)
   --cwd DIR            the project root holding stacks/ (default: the current directory)
   --skip-sql-gates     verify: sql gates without a database URL pass as "skipped" (pull requests without
                        database access); the verify before pulumi up must run without it
   --no-commit          watch: kill, but write no branch
-  --json               machine-readable output (status, verify, watch)
+  --json               machine-readable output (status, verify, watch, exposure)
   -h, --help           this text
 
 environment:
@@ -93,6 +100,7 @@ const OPTIONS = {
   "database-url": { type: "string" },
   main: { type: "string" },
   base: { type: "string" },
+  head: { type: "string" },
   cwd: { type: "string" },
   json: { type: "boolean" },
   "skip-sql-gates": { type: "boolean" },
@@ -132,7 +140,7 @@ function printStatus(report: StatusReport, out: (s: string) => void): void {
   for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
   const attest = report.rows.some((r) => r.gates.some((g) => g.status === "needs-ack"));
   const unchecked = report.rows.some((r) => r.gates.some((g) => g.status === "unchecked"));
-  for (const r of report.rows) if (r.exposure && r.next) out(`reach of ${r.key} → ${r.next}: ${exposureText(r.exposure)}`);
+  for (const r of report.rows) if (r.exposure && r.next) out(`reach of ${r.key} → ${r.next}: ${describeExposure(r.exposure)}`);
   if (attest) out("needs-ack: an attest gate; acknowledge it on the move: rollout advance FEATURE --ack GATE=\"<what you checked>\"");
   if (unchecked) out(`unchecked: an sql gate with no database URL; set ${GATES_DATABASE_URL_PREFIX}<DATABASE> or pass --database-url`);
 }
@@ -168,7 +176,7 @@ function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boo
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { moveEffectLines } = require("../model") as typeof import("../model");
   for (const line of moveEffectLines(o.before, o.after, o.app, o.feature)) out(line);
-  if (o.exposure) out(`reach: ${exposureText(o.exposure)}`);
+  if (o.exposure) out(`reach: ${describeExposure(o.exposure)}`);
   if (o.committed) {
     out(`committed ${o.committed.slice(0, 7)}: ${o.commitMessage.split("\n")[0]}`);
     out("Open a pull request; CI runs `npm run rollout -- verify` before `pulumi up`.");
@@ -176,11 +184,6 @@ function printMove(o: MoveOutcome, out: (s: string) => void, opts: { dryRun: boo
     out("Commit it (or rerun with --commit), open a pull request; CI runs `rollout verify` before `pulumi up`:");
     out(o.commitCommand);
   }
-}
-
-function exposureText(e: Exposure): string {
-  if (e.kind === "counts") return describeCounts(e);
-  return e.kind === "offline" ? e.text : `not counted: ${e.text}`;
 }
 
 function printVerify(r: VerifyReport, out: (s: string) => void): void {
@@ -274,7 +277,7 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
   };
   const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date(), notice };
   try {
-    if (!command) throw new UsageError("no command (status, advance, rollback, kill, set, watch, verify)");
+    if (!command) throw new UsageError("no command (status, advance, rollback, kill, set, watch, exposure, verify)");
     if (!v.stack) throw new UsageError(`${command} needs --stack <name>`);
     switch (command) {
       case "status": {
@@ -314,6 +317,14 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
           if (now) printNow(outcome, now, now.unavailable ? io.err : io.out);
         }
         return outcome.refused || now?.unavailable ? 1 : 0;
+      }
+      case "exposure": {
+        if (rest.length) throw new UsageError(`exposure takes no FEATURE (it counts every move between --base and --head): ${rest.join(" ")}`);
+        if (!v.base || !v.head) throw new UsageError("exposure needs --base GITREF and --head GITREF");
+        const report = await exposureReport(ws, { stack: v.stack, base: v.base, head: v.head, databaseUrl: v["database-url"] });
+        if (v.json) io.out(JSON.stringify(report, null, 2));
+        else io.out(reachMarkdown(report.stack, report.moves, report.code === report.base.commit ? `the base ${report.base.commit.slice(0, 12)}` : `the checkout ${report.code?.slice(0, 12) ?? "(no commit)"}`));
+        return 0;
       }
       case "watch": {
         if (rest.length) throw new UsageError(`watch takes no FEATURE (it watches every feature with kill triggers): ${rest.join(" ")}`);

@@ -14,8 +14,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { FeatureDecl } from "../apps/types";
+import type { AppDecl, FeatureDecl } from "../apps/types";
 import type { StackPlan } from "../model";
+import type { PopulationSource } from "../rollout/exposure";
 import { environmentsOf, isSecureValue, parseStackFile, rungsOf } from "../stack-file";
 import { ProjectFileError, readProjectFile, stackFileRel } from "./project";
 import { FINGERPRINT_ENV, type ChildRequest, type ChildResult } from "./protocol";
@@ -90,13 +91,30 @@ function modelOf(root: string, stack: string, file: string, secrets: Record<stri
   return JSON.parse(JSON.stringify(model.planStack(config.loadStackConfigFile(stack, { file }), { root, secretVersions }))) as StackPlan;
 }
 
-function featuresOf(root: string, apps: readonly string[]): Record<string, FeatureDecl> | null {
-  const mod = optionalTreeModule<{ CATALOG?: readonly { name: string; features: FeatureDecl[] }[] }>(root, "infra/apps");
-  if (!Array.isArray(mod?.CATALOG)) return null;
+/** The tree's catalog, when its code has one (`infra/apps`'s `CATALOG`). */
+function catalogOf(root: string): readonly Partial<AppDecl>[] | undefined {
+  const mod = optionalTreeModule<{ CATALOG?: readonly Partial<AppDecl>[] }>(root, "infra/apps");
+  return Array.isArray(mod?.CATALOG) ? mod.CATALOG : undefined;
+}
+
+function featuresOf(catalog: readonly Partial<AppDecl>[] | undefined, apps: readonly string[]): Record<string, FeatureDecl> | null {
+  if (!catalog) return null;
   const out: Record<string, FeatureDecl> = {};
-  for (const app of mod.CATALOG) {
-    if (!apps.includes(app.name)) continue;
+  for (const app of catalog) {
+    if (!app.name || !apps.includes(app.name)) continue;
     for (const f of app.features ?? []) out[`${app.name}/${f.name}`] = JSON.parse(JSON.stringify(f)) as FeatureDecl;
+  }
+  return out;
+}
+
+/** The stack's apps' population declarations (none in a tree whose code predates them); null without a catalog. */
+function populationsOf(catalog: readonly Partial<AppDecl>[] | undefined, apps: readonly string[]): Record<string, PopulationSource> | null {
+  if (!catalog) return null;
+  const out: Record<string, PopulationSource> = {};
+  for (const app of catalog) {
+    const p = app.population;
+    if (!app.name || !apps.includes(app.name) || !p || !app.database?.name) continue;
+    out[app.name] = { database: app.database.name, population: { query: String(p.query), description: String(p.description) } };
   }
   return out;
 }
@@ -107,7 +125,7 @@ function isConfigError(e: unknown): e is Error {
 }
 
 function emptySnapshot(stack: string, project: string): PlanSnapshot {
-  return { version: SNAPSHOT_VERSION, stack, project, stackFile: null, features: null, resources: [], outputs: {}, logs: [], placeholders: [], model: null };
+  return { version: SNAPSHOT_VERSION, stack, project, stackFile: null, features: null, populations: null, resources: [], outputs: {}, logs: [], placeholders: [], model: null };
 }
 
 /** Renders the request's stack; never throws (errors become a `ChildResult`). */
@@ -140,7 +158,9 @@ export async function renderForPlan(request: ChildRequest, key: string): Promise
       throw e;
     }
     for (const k of placeholders) config[k] = { value: fakeSecret(k), secret: true };
-    const features = featuresOf(root, facts.apps);
+    const catalog = catalogOf(root);
+    const features = featuresOf(catalog, facts.apps);
+    const populations = populationsOf(catalog, facts.apps);
 
     const main = path.resolve(root, project.main);
     const render = await renderProgram({
@@ -156,6 +176,7 @@ export async function renderForPlan(request: ChildRequest, key: string): Promise
         ...empty,
         stackFile: facts,
         features,
+        populations,
         resources: render.resources.map((r) => snapshotResource(r, key)),
         outputs: snapshotOutputs(render.outputs, render.secretOutputs, key),
         logs: render.logs,

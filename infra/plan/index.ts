@@ -16,7 +16,9 @@ import { CATALOG } from "../apps";
 import type { FeatureDecl } from "../apps/types";
 import { ConfigError } from "../config";
 import { UsageError } from "../errors";
+import type { countExposure } from "../rollout/exposure";
 import { fileAt, isGitRepo } from "../rollout/history";
+import { reachOfMoves, type ReachSources } from "../rollout/reach";
 import { readStackFile, stackFileEnvironments, StackFileError } from "../stack-file";
 import { renderMarkdown } from "./markdown";
 import { listStacks, readProjectFile, stackFileRel } from "./project";
@@ -43,6 +45,13 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** The redactor to use. @default planRedactor(options) */
   redact?: Redactor;
+  /**
+   * A read-only URL of the apps' database for exposure counts (`--database-url`); else each database's
+   * `ROLLOUT_GATES_DATABASE_URL_<DATABASE>` in `env`; else the offline form.
+   */
+  databaseUrl?: string;
+  /** Counts one move (injectable for tests). @default countExposure */
+  countExposure?: typeof countExposure;
 }
 
 export interface PlanOutcome {
@@ -153,15 +162,51 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   if (head.status === "rejected") throw head.reason;
   if (base.status === "rejected") throw base.reason;
 
+  const fallback = fallbackFeatures();
   const report = buildReport({
     stack: options.stack,
     base: base.value?.snapshot ?? null,
     head: head.value,
     baseInfo: base.value?.info ?? null,
     headInfo: headInfo(root),
-    fallbackFeatures: fallbackFeatures(),
+    fallbackFeatures: fallback,
   });
+  const reach = await reachOfMoves(report.phases, reachSources(options.stack, head.value, base.value, fallback), {
+    databaseUrl: options.databaseUrl,
+    env: options.env ?? process.env,
+    count: options.countExposure,
+  });
+  for (const r of reach) report.phases.find((p) => p.key === r.key && p.target === r.target)!.exposure = r.exposure;
   return { report, redact };
+}
+
+/**
+ * Where the moves' populations come from: with a base, the base commit's declarations only (the
+ * query a reviewer already approved; a change's own query would run unreviewed SQL with the URL);
+ * without one, the working tree's. Rungs are read with the same tree's ladders, else the other's.
+ */
+function reachSources(
+  stack: string,
+  head: PlanSnapshot,
+  base: { snapshot: PlanSnapshot | null; info: BaseInfo } | null,
+  fallback: Record<string, FeatureDecl>,
+): ReachSources {
+  if (!base) {
+    return { feature: (key) => head.features?.[key] ?? fallback[key], population: (app) => head.populations?.[app] };
+  }
+  const snap = base.snapshot;
+  return {
+    feature: (key) => snap?.features?.[key] ?? head.features?.[key] ?? fallback[key],
+    population: (app) => {
+      const declared = snap?.populations?.[app];
+      if (declared) return declared;
+      // The head declares one the base does not have: say why there is no count rather than run it.
+      if (!head.populations?.[app]) return undefined;
+      if (base.info.error) return `the base ${base.info.ref} could not be rendered, so its population query for ${app} is unknown`;
+      if (!snap) return `the base ${base.info.ref} has no stack file for ${stack}; counts use the base's population queries only`;
+      return `the population of ${app} is new in this change; counts use the base ${base.info.ref}'s population query, and it declares none`;
+    },
+  };
 }
 
 /** The report in the requested format, redacted. */

@@ -8,7 +8,8 @@
  */
 import { stripControlChars } from "../text";
 import type { LiveChange } from "../model/diff";
-import type { DatabaseChange, ItemChange, PlanReport, ResourceUpdate, ValueChange, VercelAppChange } from "./report";
+import { describeExposure } from "../rollout/exposure";
+import type { DatabaseChange, ItemChange, PhaseChange, PlanReport, ResourceUpdate, ValueChange, VercelAppChange } from "./report";
 
 /** `<!-- rollout-stack:plan stack=<name> -->` on the second line of every markdown plan. */
 export function planMarker(stack: string): string {
@@ -139,12 +140,44 @@ function liveSection(l: LiveChange): string {
   return parts.join("\n\n");
 }
 
+/** The markers around a stack's "who the moves reach" section, which a trusted job may replace with counts. */
+export function reachMarkers(stack: string): { begin: string; end: string } {
+  return { begin: `<!-- rollout-stack:reach stack=${stack} -->`, end: `<!-- /rollout-stack:reach stack=${stack} -->` };
+}
+
+/**
+ * The "who the moves reach" section: one line per move with an exposure, between `reachMarkers`.
+ * `source` says whose population queries counted, e.g. "the base commit 1a2b3c4d5e6f". Shared by the
+ * plan and `rollout exposure` (the pull request's trusted count), so either can stand in for the other.
+ */
+export function reachMarkdown(stack: string, moves: readonly Pick<PhaseChange, "key" | "target" | "from" | "to" | "exposure">[], source: string): string {
+  const { begin, end } = reachMarkers(stack);
+  const shown = moves.filter((m) => m.exposure);
+  const lines = shown.map((m) => {
+    return `${code(m.key)}${m.target === "preview" ? " (preview)" : ""} ${code(`${m.from ?? "(new)"} → ${m.to}`)}: ${prose(describeExposure(m.exposure!))}`;
+  });
+  const counted = shown.some((m) => m.exposure!.kind === "counts");
+  const intro = counted
+    ? `Counted on the app's database with the population query of ${prose(source)}: read-only, one query per move, no IDs leave the database; counts under 10 are shown as "fewer than 10".`
+    : `Shares only: no database URL was given for a count (population queries of ${prose(source)}).`;
+  return `${begin}
+#### Who the moves reach
+
+${intro}
+
+${list(lines)}
+${end}`;
+}
+
 /** The report as markdown. */
 export function renderMarkdown(report: PlanReport): string {
   const out: string[] = [`**Plan** · ${prose(report.summary)}\n${planMarker(report.stack)}`];
   if (report.warnings.length) out.push(report.warnings.map((w) => `> **Warning:** ${prose(w)}`).join("\n>\n"));
   if (report.phases.length) {
     out.push(`#### Phases\n\n${list(report.phases.map((p) => `${code(p.key)}${p.target === "preview" ? " (preview)" : ""}: ${prose(p.text)}`))}`);
+  }
+  if (report.phases.some((p) => p.exposure)) {
+    out.push(reachMarkdown(report.stack, report.phases, report.base ? `the base ${report.base.ref === report.base.commit ? "" : `${report.base.ref} `}(${report.base.commit.slice(0, 12)})` : "this tree (no base)"));
   }
   if (report.vercel.length) out.push(`#### Vercel\n\n${report.vercel.map(vercelSection).join("\n\n")}`);
   if (report.live) out.push(liveSection(report.live));

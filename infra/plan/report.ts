@@ -18,8 +18,9 @@
  */
 import type { FeatureDecl } from "../apps/types";
 import { diffPlans, type AppChange, type DatabaseChange, type ItemChange, type LiveChange, type PlanDiff } from "../model/diff";
+import type { Exposure } from "../rollout/exposure";
 import { findRung, ladderOf, type Rung } from "../rollout/ladder";
-import { classifyMove, type MoveKind } from "../rollout/moves";
+import { classifyMove, diffPhases, type MoveKind, type PhaseTarget } from "../rollout/moves";
 import { REPLACE_RULES as SUPABASE_REPLACE_RULES } from "../supabase/resources/types";
 import { ANY_INPUT, INERT_INPUTS, REPLACE_RULES as VERCEL_REPLACE_RULES } from "../vercel/resource-types";
 import type { PlanSnapshot, SnapshotResource } from "./snapshot";
@@ -45,13 +46,18 @@ export interface PhaseChange {
   /** `<app>/<feature>` */
   key: string;
   /** `production` for `rollout-stack:phases`, `preview` for `rollout-stack:previewPhases`. */
-  target: "production" | "preview";
+  target: PhaseTarget;
   from: string | null;
   to: string | null;
   /** The move's kind on the ladder; `new`/`dropped` when the feature appears or goes; `changed` when off-ladder. */
   kind: MoveKind | "new" | "dropped" | "changed";
   /** e.g. `10% → 50% of production users (advance)`. */
   text: string;
+  /**
+   * Who the move reaches, for apps that declare a population: counts of the base commit's population
+   * (gained, lost, holding it after), the offline form without a database URL, or why it was not counted.
+   */
+  exposure?: Exposure;
 }
 
 /** One app's Vercel changes: the model diff's `AppChange`, its values under `env` (every value is an env var today). */
@@ -196,21 +202,10 @@ export function describeMove(feature: FeatureDecl | undefined, key: string, from
 }
 
 function phaseChanges(base: PlanSnapshot | null, head: PlanSnapshot, fallback: Record<string, FeatureDecl>): PhaseChange[] {
-  const out: PhaseChange[] = [];
   const feature = (key: string) => head.features?.[key] ?? base?.features?.[key] ?? fallback[key];
-  const compare = (target: PhaseChange["target"], before: Record<string, string>, after: Record<string, string>, audience: string) => {
-    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-      const from = before[key] ?? null;
-      const to = after[key] ?? null;
-      if (from === to) continue;
-      const { kind, text } = describeMove(feature(key), key, from, to, audience);
-      out.push({ key, target, from, to, kind, text });
-    }
-  };
+  const audience = { production: "production users", preview: "preview deployments' users" } as const;
   const hb = head.stackFile;
-  const bb = base?.stackFile;
-  compare("production", bb?.phases ?? {}, hb?.phases ?? {}, "production users");
-  compare("preview", bb?.previewPhases ?? {}, hb?.previewPhases ?? {}, "preview deployments' users");
+  const out: PhaseChange[] = diffPhases(base?.stackFile, hb).map((m) => ({ ...m, ...describeMove(feature(m.key), m.key, m.from, m.to, audience[m.target]) }));
   // A production move with preview pinned leaves preview alone: say so next to the move.
   for (const p of out) {
     const pinned = hb?.previewPhases[p.key];

@@ -9,6 +9,7 @@
 import * as crypto from "crypto";
 import type { FeatureDecl } from "../apps/types";
 import type { StackPlan } from "../model";
+import type { PopulationSource } from "../rollout/exposure";
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -64,6 +65,11 @@ export interface PlanSnapshot {
   stackFile: StackFileFacts | null;
   /** The tree's own feature declarations by `<app>/<feature>` (for describing moves), when it has a catalog. */
   features: Record<string, FeatureDecl> | null;
+  /**
+   * The tree's population declarations by app (for exposure counts), or null when the tree has no
+   * catalog. Only the stack's apps that declare one (and a database) are listed.
+   */
+  populations: Record<string, PopulationSource> | null;
   resources: SnapshotResource[];
   /** Stack outputs; secret outputs are masked. */
   outputs: Record<string, unknown>;

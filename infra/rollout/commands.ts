@@ -16,11 +16,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { CATALOG } from "../apps";
 import type { AppDecl, FeatureDecl } from "../apps/types";
 import { ConfigError, parseStackConfig, type StackConfig } from "../config";
-import { isStackName, listStacks, rawEntriesFromYaml, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
+import { isStackName, listStacks, rawEntriesFromYaml, readPhaseMaps, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
 import { UsageError } from "../errors";
-import { countExposure, offlineExposure, type Exposure, type ExposureCounts } from "./exposure";
+import { exposureOfMove, type countExposure, type Exposure } from "./exposure";
 import { databaseUrlEnvName, databaseUrlFor, evaluateGates, GATES_DATABASE_URL_PREFIX, type SqlGate } from "./gates";
 import {
   ackTrailer,
@@ -38,7 +39,8 @@ import {
 } from "./history";
 import { findRung, ladderOf, rungNames } from "./ladder";
 import { shareOf } from "./live";
-import { checkMove, classifyMove, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
+import { reachOfMoves, type MoveReach } from "./reach";
+import { checkMove, classifyMove, diffPhases, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
 
 // The CLIs' one usage error (exit code 2), re-exported for callers of these commands.
 export { UsageError };
@@ -145,15 +147,61 @@ async function gateResults(
 async function exposureOf(ws: Workspace, app: AppDecl, feature: FeatureDecl, key: string, from: string, to: string, databaseUrl?: string): Promise<Exposure | undefined> {
   if (!app.population || !app.database) return undefined;
   const move = { feature: key, from: shareOf(feature, from), to: shareOf(feature, to) };
-  const db = app.database.name;
-  const url = databaseUrlFor(db, databaseUrl, ws.env, ws.notice);
-  if (!url) return { kind: "offline", text: offlineExposure(move.from, move.to, `run with --database-url or ${databaseUrlEnvName(db)} for counts`) };
-  try {
-    const counts: ExposureCounts = await (ws.countExposure ?? countExposure)(url, app.population, move);
-    return { kind: "counts", counts, population: app.population.description };
-  } catch (e) {
-    return { kind: "error", text: (e as Error).message };
-  }
+  return exposureOfMove({ database: app.database.name, population: app.population }, move, { databaseUrl, env: ws.env, notice: ws.notice, count: ws.countExposure });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// exposure (the pull request's trusted count)
+
+export interface ExposureReport {
+  format: "rollout-stack.exposure/v1";
+  stack: string;
+  base: { ref: string; commit: string };
+  head: { ref: string; commit: string };
+  /** The commit of the code that ran (whose catalog gave the population queries and ladders). */
+  code: string | null;
+  moves: MoveReach[];
+}
+
+/**
+ * Who the phase moves between two commits' stack files reach, for a pull request: both stack files
+ * are read from git as data (`git show`), and the population queries and ladders are this checkout's
+ * own catalog. Run it from a checkout of trusted code (the pull request's base) with the head commit
+ * fetched: nothing of the head is executed, so a job holding a database URL runs no SQL the pull
+ * request wrote.
+ */
+export async function exposureReport(ws: Workspace, options: { stack: string; base: string; head: string; databaseUrl?: string }): Promise<ExposureReport> {
+  const rel = stackFileRel(options.stack);
+  if (!isGitRepo(ws.root)) throw new UsageError(`${ws.root} is not a git repository`);
+  const side = (flag: string, ref: string) => {
+    const commit = resolveCommit(ws.root, ref);
+    if (!commit) throw new UsageError(`--${flag} ${ref} does not name a commit (fetched?)`);
+    const text = fileAt(ws.root, commit, rel);
+    return { ref, commit, maps: text === undefined ? null : readPhaseMaps(text, `${rel}@${ref}`) };
+  };
+  const base = side("base", options.base);
+  const head = side("head", options.head);
+  if (!head.maps) throw new UsageError(`${rel} is not in --head ${options.head}`);
+  const apps = new Map(CATALOG.map((app) => [app.name, app]));
+  const moves = await reachOfMoves(
+    diffPhases(base.maps, head.maps),
+    {
+      feature: (key) => apps.get(key.split("/")[0])?.features.find((f) => f.name === key.split("/")[1]),
+      population: (name) => {
+        const app = apps.get(name);
+        return app?.population && app.database ? { database: app.database.name, population: app.population } : undefined;
+      },
+    },
+    { databaseUrl: options.databaseUrl, env: ws.env, notice: ws.notice, count: ws.countExposure },
+  );
+  return {
+    format: "rollout-stack.exposure/v1",
+    stack: options.stack,
+    base: { ref: base.ref, commit: base.commit },
+    head: { ref: head.ref, commit: head.commit },
+    code: resolveCommit(ws.root, "HEAD") ?? null,
+    moves,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 import type { PopulationDecl } from "../apps/types";
 import { parseShare } from "../sdk/bucketing";
 import { exposureCountSql } from "./bucketing-sql";
-import { describePgError } from "./gates";
+import { databaseUrlEnvName, databaseUrlFor, describePgError } from "./gates";
 
 export interface ExposureCounts {
   /** IDs the population query returned. */
@@ -84,10 +84,56 @@ export function formatCount(n: number): string {
   return n < SMALL_COUNT ? `fewer than ${SMALL_COUNT}` : n.toLocaleString("en-US");
 }
 
-/** "+4,812 users, -0 (4,812 of 12,030 users with a session in the last 7 days now in)". */
+/** A signed count: "+4,812", "−312", or "fewer than 10" (no sign: it may be none). */
+function signed(n: number, sign: "+" | "−"): string {
+  return n < SMALL_COUNT ? formatCount(n) : `${sign}${formatCount(n)}`;
+}
+
+/** "+4,812 gain it, fewer than 10 lose it; 6,010 of 12,030 users with a session in the last 7 days have it after the move". */
 export function describeCounts(e: Extract<Exposure, { kind: "counts" }>): string {
   const c = e.counts;
-  return `+${formatCount(c.gained)} gain it, ${formatCount(c.lost)} lose it; ${formatCount(c.after)} of ${formatCount(c.population)} ${e.population} have it after the move`;
+  return `${signed(c.gained, "+")} gain it, ${signed(c.lost, "−")} lose it; ${formatCount(c.after)} of ${formatCount(c.population)} ${e.population} have it after the move`;
+}
+
+/** An exposure in one line, whatever its kind. */
+export function describeExposure(e: Exposure): string {
+  if (e.kind === "counts") return describeCounts(e);
+  return e.kind === "offline" ? e.text : `not counted: ${e.text}`;
+}
+
+/** Where a move's population is counted: the app's database and its declared query. */
+export interface PopulationSource {
+  database: string;
+  population: PopulationDecl;
+}
+
+/** How counts are made: the URL (explicit, else the database's gates variable) and the counter. */
+export interface ExposureOptions {
+  /** `--database-url`: used for every database (callers refuse it when moves span several). */
+  databaseUrl?: string;
+  env: NodeJS.ProcessEnv;
+  /** Receives a notice when a URL is read from a deprecated variable. */
+  notice?: (line: string) => void;
+  /** Counts one move (injectable for tests). @default countExposure */
+  count?: typeof countExposure;
+  /** Names the flag that passes a URL, for the offline text. @default "--database-url" */
+  flag?: string;
+}
+
+/**
+ * Who one move reaches (`from`/`to` are shares, `feature` the bucketing key `<app>/<feature>`): counted
+ * on the source's database, or the offline form naming the variable to set. A failed count is an
+ * `error` exposure, never a throw: a move or a plan is never blocked by its count.
+ */
+export async function exposureOfMove(source: PopulationSource, move: { feature: string; from: string; to: string }, options: ExposureOptions): Promise<Exposure> {
+  const url = databaseUrlFor(source.database, options.databaseUrl, options.env, options.notice);
+  if (!url) return { kind: "offline", text: offlineExposure(move.from, move.to, `run with ${options.flag ?? "--database-url"} or ${databaseUrlEnvName(source.database)} for counts`) };
+  try {
+    const counts = await (options.count ?? countExposure)(url, source.population, move);
+    return { kind: "counts", counts, population: source.population.description };
+  } catch (e) {
+    return { kind: "error", text: (e as Error).message };
+  }
 }
 
 /**

@@ -276,3 +276,34 @@ function gateVerdict(result: GateResult): string {
       return result.status;
   }
 }
+
+/** Which users a phase governs: production deployments (`phases`) or preview ones (`previewPhases`). */
+export type PhaseTarget = "production" | "preview";
+
+/** One rung change between two stack files; `null` where the feature is not listed. */
+export interface PhaseMove {
+  /** `<app>/<feature>` */
+  key: string;
+  target: PhaseTarget;
+  from: string | null;
+  to: string | null;
+}
+
+/** The rung changes from `before` to `after` (each `{ phases, previewPhases }`), production first, by key. */
+export function diffPhases(
+  before: { phases: Readonly<Record<string, string>>; previewPhases: Readonly<Record<string, string>> } | null | undefined,
+  after: { phases: Readonly<Record<string, string>>; previewPhases: Readonly<Record<string, string>> } | null | undefined,
+): PhaseMove[] {
+  const out: PhaseMove[] = [];
+  for (const target of ["production", "preview"] as const) {
+    const field = target === "production" ? "phases" : "previewPhases";
+    const a = before?.[field] ?? {};
+    const b = after?.[field] ?? {};
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const from = a[key] ?? null;
+      const to = b[key] ?? null;
+      if (from !== to) out.push({ key, target, from, to });
+    }
+  }
+  return out;
+}

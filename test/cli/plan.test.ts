@@ -9,7 +9,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CATALOG } from "../../infra/apps";
 import { loadStackConfigFile } from "../../infra/config";
+import { offlineExposure } from "../../infra/rollout/exposure";
+import { shareOf } from "../../infra/rollout/live";
 import { setPhase } from "../../infra/stack-file";
 import { CLI, PROJECT, planRepo, REGISTER, type PlanRepo, type PlanRun } from "../plan/fixture";
 
@@ -114,7 +117,13 @@ describe.each(MOVES)("seed move on prod: $name", (m) => {
     expect(j.base).toEqual({ ref: base, commit: base, stackFile: true });
     // The JSON summary is the plain text the markdown line escapes.
     expect(j.summary).toBe(lines[0].replace("**Plan** · ", "").replace(/\\_/g, "_"));
-    expect(j.phases).toEqual([{ key: m.key, target: "production", from: m.key.endsWith("enhanced-context") ? "10" : m.key.endsWith("cleanup") ? "dry-run" : "off", to: m.rung, kind: m.rung === "off" ? "kill" : "advance", text: m.phase }]);
+    const from = m.key.endsWith("enhanced-context") ? "10" : m.key.endsWith("cleanup") ? "dry-run" : "off";
+    // Every catalog app declares its population: without a database URL, the offline form.
+    const db = `ROLLOUT_GATES_DATABASE_URL_${m.app.toUpperCase().replace(/-/g, "_")}`;
+    const feature = CATALOG.find((a) => a.name === m.app)!.features.find((f) => `${m.app}/${f.name}` === m.key)!;
+    const exposure = { kind: "offline", text: offlineExposure(shareOf(feature, from), shareOf(feature, m.rung), `run with --database-url or ${db} for counts`) };
+    expect(j.phases).toEqual([{ key: m.key, target: "production", from, to: m.rung, kind: m.rung === "off" ? "kill" : "advance", text: m.phase, exposure }]);
+    expect(md).toContain(`- \`${m.key}\` \`${from} → ${m.rung}\`: ${exposure.text.replace(/_/g, "\\_")}\n`);
     expect(j.vercel.map((v: any) => v.app)).toEqual([m.app]);
     const [app] = j.vercel;
     expect(app.env).toEqual(
@@ -443,6 +452,6 @@ describe("failures and usage", () => {
     const run = repo.plan(args);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("");
-    expect(run.stdout).toMatch(/^usage: npm run plan -- --stack S \[--base GITREF\] \[--format md\|json\]\n/);
+    expect(run.stdout).toMatch(/^usage: npm run plan -- --stack S \[--base GITREF\] \[--format md\|json\] \[--database-url URL\]\n/);
   });
 });

@@ -253,7 +253,7 @@ describe("rollout CLI in a temporary git repository", () => {
 
   it("a missing value or command: exit 2, the problem and the pointer to --help, nothing else", () => {
     expect(rollout(["status", "--stack"])).toEqual({ code: 2, stdout: "", stderr: "rollout: --stack needs a value\nrun `npm run rollout -- --help` for usage\n" });
-    expect(rollout([])).toEqual({ code: 2, stdout: "", stderr: "rollout: no command (status, advance, rollback, kill, set, watch, verify)\nrun `npm run rollout -- --help` for usage\n" });
+    expect(rollout([])).toEqual({ code: 2, stdout: "", stderr: "rollout: no command (status, advance, rollback, kill, set, watch, exposure, verify)\nrun `npm run rollout -- --help` for usage\n" });
   });
 
   it("--help prints the usage, naming the gates' URL variables, on stdout and exits 0", () => {

@@ -15,6 +15,7 @@ function snap(resources: PlanSnapshot["resources"], phases: Record<string, strin
     project: "rollout-stack",
     stackFile: { path: "stacks/Pulumi.prod.yaml", apps: [], phases, previewPhases: {}, secrets: {}, environments: [] },
     features: null,
+    populations: null,
     resources,
     outputs: {},
     logs: [],

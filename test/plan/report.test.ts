@@ -35,6 +35,7 @@ function snapshot(resources: SnapshotResource[], stackFile: Partial<StackFileFac
     project: "rollout-stack",
     stackFile: { path: "stacks/Pulumi.prod.yaml", apps: [], phases: {}, previewPhases: {}, secrets: {}, environments: [], ...stackFile },
     features: null,
+    populations: null,
     resources,
     outputs: {},
     logs: [],

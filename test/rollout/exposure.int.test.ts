@@ -4,21 +4,17 @@
  * bucketing (`beta` and `beta+25` rungs included); a population query that writes, fails or times out
  * gives a clear error; `rollout advance` prints the counts, and without a URL the offline form.
  */
-import * as path from "path";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
 import type { AppDecl, PopulationDecl } from "../../infra/apps/types";
 import { countExposure, describeCounts, formatCount, offlineExposure } from "../../infra/rollout/exposure";
-import { bucketingSql } from "../../infra/rollout/bucketing-sql";
 import { shareOf } from "../../infra/rollout/live";
-import { inRollout } from "../../infra/sdk/bucketing";
-import { pushMigrations, readMigrationFiles } from "../../infra/supabase/migrations";
 import { runCli } from "../support/cli";
+import { appDatabase as appDatabaseOn, bruteForce, populationRows as population, seedActiveUsers } from "../support/exposure";
 import { startTestPostgres, type TestPostgres } from "../support/postgres";
 import { gitFixture } from "./git-fixture";
 
-const MIGRATIONS = path.resolve(__dirname, "../../migrations");
 const app = (name: string): AppDecl => CATALOG.find((a) => a.name === name)!;
 
 let pg: TestPostgres;
@@ -28,36 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await pg?.stop();
 });
-
-/** A database with the app's migrations and the bucketing functions, as convergence leaves it. */
-async function appDatabase(name: string): Promise<{ url: string; admin: Client }> {
-  const created = await pg.createDatabase();
-  const db = await pg.connect(created.url);
-  await pushMigrations(db, readMigrationFiles(path.join(MIGRATIONS, name)));
-  await db.query(bucketingSql());
-  return { url: created.url, admin: await pg.connect(created.adminUrl) };
-}
-
-/** The population as the app sees it (IDs and cohorts), read back with the declared query itself. */
-async function population(db: Client, p: PopulationDecl): Promise<{ id: string; cohorts: string[] }[]> {
-  return (await db.query(`select * from (${p.query}) as p(id, cohorts)`)).rows;
-}
-
-function bruteForce(rows: { id: string; cohorts: string[] }[], feature: string, from: string, to: string) {
-  let before = 0;
-  let after = 0;
-  let gained = 0;
-  let lost = 0;
-  for (const r of rows) {
-    const a = inRollout(feature, r.id, from, { cohorts: r.cohorts });
-    const b = inRollout(feature, r.id, to, { cohorts: r.cohorts });
-    before += +a;
-    after += +b;
-    gained += +(b && !a);
-    lost += +(a && !b);
-  }
-  return { population: rows.length, before, after, gained, lost };
-}
+const appDatabase = (name: string) => appDatabaseOn(pg, name);
 
 describe("metadata-context: users with a conversation in the last 7 days", () => {
   const decl = app("metadata-context");
@@ -172,8 +139,7 @@ describe("a population query that misbehaves", () => {
 describe("rollout advance and status print who a move reaches", () => {
   it("with a database URL: the counts; without: the offline form; a kill never counts", async () => {
     const { url, admin } = await appDatabase("metadata-context");
-    await admin.query(`insert into auth.users (id, raw_app_meta_data) select gen_random_uuid(), '{}'::jsonb from generate_series(1, 500)`);
-    await admin.query(`insert into public.conversations (user_id) select id from auth.users`);
+    await seedActiveUsers(admin, 500);
     const repo = gitFixture();
     try {
       repo.commit("main", 24 * 30);
