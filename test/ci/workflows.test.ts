@@ -160,20 +160,55 @@ describe("pull-request.yml", () => {
 
 describe("plan-comment.yml", () => {
   const w = workflows["plan-comment.yml"];
+  const checkouts = Object.entries(w.jobs).flatMap(([id, j]) => j.steps.filter((s) => s.uses?.startsWith("actions/checkout")).map((s) => ({ id, step: s })));
 
   it("comments from a workflow_run of the PR workflow and never checks out or runs PR code", () => {
     expect(w.on).toEqual({ workflow_run: { workflows: [workflows["pull-request.yml"].name], types: ["completed"] } });
     expect(w.permissions).toEqual({ actions: "read", "pull-requests": "write" });
-    const steps = Object.values(w.jobs).flatMap((j) => j.steps);
-    expect(steps.some((s) => s.uses?.startsWith("actions/checkout"))).toBe(false);
-    expect(steps.some((s) => /\bnpm\b|\bnode\b|\bbash\s+plans/.test(s.run ?? ""))).toBe(false);
+    // Two checkouts, both of reviewed code: the PR's base commit (as the API reports it, not the
+    // artifact) for the counts, and the default branch (no ref) for the merge script.
+    expect(checkouts.map(({ id, step }) => [id, step.with?.ref])).toEqual([
+      ["reach", "${{ needs.pr.outputs.base }}"],
+      ["comment", undefined],
+    ]);
+    const pr = String(w.jobs.pr.steps.find((s) => s.uses?.startsWith("actions/github-script"))!.with!.script);
+    expect(pr).toContain('core.setOutput("base", pr.base.sha)');
+    // The head is fetched as objects and named only as data (`--head`); nothing runs but the base's own npm scripts.
+    const runs = Object.values(w.jobs).flatMap((j) => j.steps.map((s) => s.run ?? "")).join("\n");
+    expect(runs).toContain('git fetch --no-tags origin "+refs/pull/${PR_NUMBER}/head:refs/rollout/pr-head"');
+    expect(runs).not.toMatch(/git (checkout|switch|reset|merge)|HEAD_SHA[^\n]*(checkout|worktree)/);
+    expect(runs.match(/npm run[^\n]*/g)).toEqual(['npm run -s rollout -- exposure --stack "$STACK" --base "$BASE_SHA" --head "$HEAD_SHA" > "reach/$STACK.md"']);
+    expect(runs).not.toMatch(/\bbash\s+plans|node\s+plans/);
   });
 
-  it("checks the artifact's PR against the run's head commit before posting", () => {
+  it("checks the artifact's PR against the run's head commit before counting and again before posting", () => {
+    for (const job of ["pr", "comment"]) {
+      const step = w.jobs[job].steps.find((s) => s.uses?.startsWith("actions/github-script"))!;
+      expect(String(step.with!.script), job).toContain("pr.head.sha !== headSha");
+      expect(step.env!.HEAD_SHA, job).toBe("${{ github.event.workflow_run.head_sha }}");
+    }
+    expect(String(w.jobs.pr.steps.find((s) => s.uses?.startsWith("actions/github-script"))!.with!.script)).toContain("!shas.has(headSha)");
+  });
+
+  it("gives the count read-only URLs for every catalog database, for branches of this repository only", () => {
+    const job = w.jobs.reach;
+    expect(job.environment).toBe("reach-${{ matrix.stack }}");
+    expect(job.permissions).toEqual({ contents: "read" });
+    const databases = [...new Set(CATALOG.flatMap((a) => (a.database ? [a.database.name] : [])))].sort();
+    const urls = Object.keys(job.env ?? {}).filter((k) => k.startsWith("ROLLOUT_GATES_DATABASE_URL_"));
+    expect(urls.sort()).toEqual(databases.map(databaseUrlEnvName).sort());
+    for (const k of urls) expect(job.env![k]).toBe(`\${{ needs.pr.outputs.same_repo == 'true' && secrets.${k} || '' }}`);
+    // No other job holds a database URL.
+    for (const [id, j] of Object.entries(w.jobs)) if (id !== "reach") expect(JSON.stringify(j), id).not.toContain("DATABASE_URL");
+  });
+
+  it("posts after the counts whether or not they worked, replacing the plan's reach sections with the trusted ones", () => {
+    expect(w.jobs.comment.needs).toEqual(["pr", "reach"]);
+    expect(w.jobs.comment.if).toMatch(/^always\(\) && needs\.pr\.result == 'success'/);
     const script = String(w.jobs.comment.steps.find((s) => s.uses?.startsWith("actions/github-script"))!.with!.script);
-    expect(script).toContain("pr.head.sha !== headSha");
-    expect(script).toContain("!shas.has(headSha)");
-    expect(w.jobs.comment.steps.find((s) => s.uses?.startsWith("actions/github-script"))!.env!.HEAD_SHA).toBe("${{ github.event.workflow_run.head_sha }}");
+    expect(script).toContain('require(path.resolve(".github/scripts/merge-reach.cjs"))');
+    expect(script).toContain("mergeReach(md, stack, read(path.join(\"reach\", `reach-${stack}`, `${stack}.md`)))");
+    expect(w.jobs.reach.steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))!.with).toMatchObject({ name: "reach-${{ matrix.stack }}", path: "reach/" });
   });
 });
 
