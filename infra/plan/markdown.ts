@@ -159,7 +159,7 @@ export function reachMarkdown(stack: string, moves: readonly Pick<PhaseChange, "
   const counted = shown.some((m) => m.exposure!.kind === "counts");
   const intro = counted
     ? `Counted on the app's database with the population query of ${prose(source)}: read-only, one query per move, no IDs leave the database; counts under 10 are shown as "fewer than 10".`
-    : `Shares only: no database URL was given for a count (population queries of ${prose(source)}).`;
+    : `Population queries of ${prose(source)}; counted only with a read-only database URL.`;
   return `${begin}
 #### Who the moves reach
 

@@ -116,8 +116,6 @@ export interface ExposureOptions {
   notice?: (line: string) => void;
   /** Counts one move (injectable for tests). @default countExposure */
   count?: typeof countExposure;
-  /** Names the flag that passes a URL, for the offline text. @default "--database-url" */
-  flag?: string;
 }
 
 /**
@@ -127,7 +125,7 @@ export interface ExposureOptions {
  */
 export async function exposureOfMove(source: PopulationSource, move: { feature: string; from: string; to: string }, options: ExposureOptions): Promise<Exposure> {
   const url = databaseUrlFor(source.database, options.databaseUrl, options.env, options.notice);
-  if (!url) return { kind: "offline", text: offlineExposure(move.from, move.to, `run with ${options.flag ?? "--database-url"} or ${databaseUrlEnvName(source.database)} for counts`) };
+  if (!url) return { kind: "offline", text: offlineExposure(move.from, move.to, `run with --database-url or ${databaseUrlEnvName(source.database)} for counts`) };
   try {
     const counts = await (options.count ?? countExposure)(url, source.population, move);
     return { kind: "counts", counts, population: source.population.description };
