@@ -5,7 +5,7 @@ import { formatRefusal, type Refusal } from "../../infra/supabase/migrations/err
 import { hasDestructiveHeader, lineCol, type MigrationFile } from "../../infra/supabase/migrations/files";
 import { loadSqlParser } from "../../infra/supabase/migrations/parse-gate";
 import { planMigrations, type LedgerRow, type PendingMigration } from "../../infra/supabase/migrations/plan";
-import { backupBlock, buildBatch, caretExcerpt, locateFailure } from "../../infra/supabase/migrations/runner";
+import { backupBlock, BATCH_LIMITS, buildBatch, caretExcerpt, locateFailure, planBatches } from "../../infra/supabase/migrations/runner";
 import { splitStatements } from "../../infra/supabase/migrations/split";
 
 // planMigrations reads pending files with Postgres's parser too (parse-gate.ts), loaded once here.
@@ -200,43 +200,57 @@ describe("formatRefusal", () => {
 
 describe("buildBatch and locateFailure", () => {
   const f = file("20250101000006", "-- lead comment\ncreate table t (id int);\n\ninsert into t\n  values ('é😀', 1);\n-- trailing note\n");
+  const g = file("20250101000008", "create table u (id int);\nselect 1 / 0;\n");
   let m: PendingMigration;
+  let n: PendingMigration;
   beforeAll(() => {
-    m = planMigrations([f], []).pending[0];
+    [m, n] = planMigrations([f, g], []).pending;
   });
 
-  it("sends RESET ALL, BEGIN, the statements, the ledger row and COMMIT in one query", () => {
-    const { text, parts } = buildBatch(m);
+  it("sends RESET ALL, BEGIN, the statements, the ledger row and COMMIT of a file in one query", () => {
+    const { text, parts } = buildBatch([m]);
     expect(parts.map((p) => p.kind)).toEqual(["reset", "begin", "statement", "statement", "statement", "ledger", "commit"]);
     expect(text.startsWith("RESET ALL\n;\nBEGIN\n;\n-- lead comment\ncreate table t (id int)\n;\n")).toBe(true);
     expect(text).toContain(
       `INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES ('20250101000006', 'm20250101000006', ARRAY['-- lead comment\ncreate table t (id int)','insert into t\n  values (''é😀'', 1)','-- trailing note']::text[])`,
     );
     expect(parts.find((p) => p.text === "-- trailing note")?.completes).toBe(false);
+    // Alone (or last), a file commits synchronously.
+    expect(text).not.toContain("synchronous_commit");
   });
 
-  it("commits all but a run's last file without waiting for the WAL flush; errors still map to the file", () => {
-    const { text, parts } = buildBatch(m, false);
-    expect(text.startsWith("RESET ALL\n;\nBEGIN\n;\nSET LOCAL synchronous_commit = off\n;\n-- lead comment")).toBe(true);
-    expect(buildBatch(m, true).text).not.toContain("synchronous_commit");
-    // RESET, BEGIN, SET and the create table completed: the insert failed.
-    expect(locateFailure(m, parts, { message: "x" }, 4)).toMatchObject({ statementIndex: 2, line: 4 });
+  it("batches files, each its own transaction; all but the last commit without waiting for the flush; the last may release the lock", () => {
+    const { text, parts } = buildBatch([m, n], { unlock: true });
+    expect(parts.map((p) => `${p.file}:${p.kind}`)).toEqual([
+      ...["reset", "begin", "begin", "statement", "statement", "statement", "ledger", "commit"].map((k) => `0:${k}`),
+      ...["reset", "begin", "statement", "statement", "ledger", "commit", "unlock"].map((k) => `1:${k}`),
+    ]);
+    expect(parts[2].text).toBe("SET LOCAL synchronous_commit = off");
+    expect(text.match(/synchronous_commit/g)).toHaveLength(1);
+    expect(text.endsWith("COMMIT\n;\nSELECT pg_advisory_unlock(32210658811409780)")).toBe(true);
+    // Errors map to the right file: by the commands completed (RESET, BEGIN, SET, create, insert,
+    // ledger, COMMIT of the first; RESET, BEGIN, create of the second) …
+    expect(locateFailure([m, n], parts, { message: "x" }, 10)).toMatchObject({ version: "20250101000008", statementIndex: 2, line: 2, col: 1 });
+    expect(locateFailure([m, n], parts, { message: "x" }, 4)).toMatchObject({ version: "20250101000006", statementIndex: 2, line: 4 });
+    // … or by a position in the whole batch's text.
+    const at = [...text.slice(0, text.indexOf("1 / 0"))].length + 3; // the "/", 1-based, in characters
+    expect(locateFailure([m, n], parts, { message: "x", position: String(at) }, 0)).toMatchObject({ version: "20250101000008", line: 2, col: 10 });
   });
 
   it("maps a Postgres position (in characters) back to the file's line and column", () => {
-    const { text, parts } = buildBatch(m);
+    const { text, parts } = buildBatch([m]);
     const at = [...text].indexOf("1", [...text].indexOf("😀")) + 1; // the `1` after the emoji, 1-based
-    const failure = locateFailure(m, parts, { message: "boom", code: "22P02", position: String(at) }, 2);
+    const failure = locateFailure([m], parts, { message: "boom", code: "22P02", position: String(at) }, 2);
     expect(failure).toMatchObject({ line: 5, col: 17, statementIndex: 2, phase: "statement", code: "22P02" });
     expect(failure.excerpt).toBe("4 | insert into t\n5 |   values ('é😀', 1)\n  | " + " ".repeat(16) + "^");
   });
 
   it("without a position, counts completed commands to find the statement", () => {
-    const { parts } = buildBatch(m);
+    const { parts } = buildBatch([m]);
     // RESET, BEGIN and the create table completed: the insert failed.
-    expect(locateFailure(m, parts, { message: "x" }, 3)).toMatchObject({ statementIndex: 2, line: 4, col: 1 });
+    expect(locateFailure([m], parts, { message: "x" }, 3)).toMatchObject({ statementIndex: 2, line: 4, col: 1 });
     // Everything but COMMIT completed: a deferred constraint at commit.
-    expect(locateFailure(m, parts, { message: "x" }, 5)).toMatchObject({ phase: "commit" });
+    expect(locateFailure([m], parts, { message: "x" }, 5)).toMatchObject({ phase: "commit" });
   });
 
   it("builds the backup block with quoted names and the schema list", () => {
@@ -245,7 +259,24 @@ describe("buildBatch and locateFailure", () => {
     expect(block).toContain(`to_regclass('"we''ird"')::oid`);
     expect(block).toContain(`ARRAY['s']::text[]`);
     expect(block).toMatch(/^DO \$rollout_backup\$[\s\S]*\$rollout_backup\$$/);
-    expect(buildBatch(d).parts.map((p) => p.kind).slice(0, 3)).toEqual(["reset", "begin", "backup"]);
+    expect(buildBatch([d]).parts.map((p) => p.kind).slice(0, 3)).toEqual(["reset", "begin", "backup"]);
+  });
+});
+
+describe("planBatches", () => {
+  const files = Array.from({ length: 7 }, (_, i) => file(`2025010100000${i}`, `create table t${i} (id int);\n`));
+  const pending = () => planMigrations(files, []).pending;
+
+  it("groups consecutive files up to the file and byte limits; a no-transaction file goes alone", () => {
+    const p = pending();
+    expect(planBatches(p, { files: 3, bytes: 1e6 }).map((b) => b.length)).toEqual([3, 3, 1]);
+    // Each file is 27 bytes: two fit in 60.
+    expect(planBatches(p, { files: 100, bytes: 60 }).map((b) => b.length)).toEqual([2, 2, 2, 1]);
+    // A file bigger than the byte limit is a batch of its own.
+    expect(planBatches(p.slice(0, 2), { files: 100, bytes: 10 }).map((b) => b.length)).toEqual([1, 1]);
+    const nt = { ...p[3], noTransaction: true as const };
+    expect(planBatches([p[0], p[1], nt, p[4]], { files: 100, bytes: 1e6 }).map((b) => b.map((m) => m.file.version.slice(-1)).join(""))).toEqual(["01", "3", "4"]);
+    expect(planBatches([], BATCH_LIMITS)).toEqual([]);
   });
 });
 

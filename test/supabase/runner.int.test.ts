@@ -8,7 +8,9 @@ import * as os from "os";
 import * as path from "path";
 import type { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, startLocalPostgres } from "../../infra/supabase/local-postgres";
 import {
+  MIGRATION_LOCK_KEY,
   MigrationError,
   pushMigrations,
   readMigrationFiles,
@@ -16,6 +18,7 @@ import {
   statusMigrations,
   type MigrationEvent,
 } from "../../infra/supabase/migrations";
+import { BATCH_LIMITS } from "../../infra/supabase/migrations/runner";
 import { startTestPostgres, type TestPostgres } from "../support/postgres";
 
 let pg: TestPostgres;
@@ -381,4 +384,113 @@ describe("a file with the no-transaction header", () => {
     const invalid = await f.client.query("select indisvalid from pg_index where indexrelid = to_regclass('public.t_dup')");
     expect(invalid.rows).toEqual([{ indisvalid: false }]);
   });
+});
+
+describe("batches: many files per round trip, each its own transaction", () => {
+  const writeTables = (f: { write(name: string, sql: string): void }, n: number, from = 1) => {
+    for (let i = from; i < from + n; i++) f.write(`2025090100${String(i).padStart(4, "0")}_t${i}.sql`, `create table t_${i} (id int primary key);\ninsert into t_${i} values (${i});\n`);
+  };
+
+  it("applies 450 files in batches of 200: the reads plus one round trip per batch, the last batch releasing the lock", async () => {
+    const f = await fixture();
+    writeTables(f, 450);
+    const events: MigrationEvent[] = [];
+    const result = await pushMigrations(f.client, readMigrationFiles(f.dir), { onProgress: (e) => events.push(e) });
+    expect(result.applied).toHaveLength(450);
+    // A new database: ledger read (none), lock, create the ledger, read it; then batches of 200, 200
+    // and 50 (the last one unlocks).
+    expect(result.roundTrips).toBe(4 + Math.ceil(450 / BATCH_LIMITS.files));
+    expect((await ledger(f.client)).length).toBe(450);
+    expect((await f.client.query("select count(*)::int as n from pg_tables where tablename like 't\\_%'")).rows[0].n).toBe(450);
+    // The lock is released: a new run from another session takes it at once.
+    const other = await pg.connect(f.url);
+    expect((await other.query(`select pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) as ok`)).rows[0].ok).toBe(true);
+    await other.end();
+    // "applying" for a batch's files before it is sent, "applied" for them once its last commit is flushed.
+    const order = events.map((e) => (e.kind === "applied" ? `+${e.index}` : e.kind === "applying" ? `>${e.index}` : e.kind));
+    expect(order.slice(199, 202)).toEqual([">200", "+1", "+2"]);
+    expect(order.indexOf(">201")).toBe(order.indexOf("+200") + 1);
+    // With a ledger: read, lock and read again in one round trip, one batch.
+    writeTables(f, 20, 451);
+    const more = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(more).toMatchObject({ roundTrips: 3 });
+    expect(more.applied).toHaveLength(20);
+  });
+
+  it("a failing file in the middle of a batch: the files before are applied (and reported), it and those after leave no trace", async () => {
+    const f = await fixture();
+    writeTables(f, 3);
+    f.write("20250901000004_bad.sql", "create table t_4 (id int);\ninsert into t_4 values ('x');\n");
+    writeTables(f, 2, 5);
+    const reported: string[] = [];
+    const error = (await pushMigrations(f.client, readMigrationFiles(f.dir), { onProgress: (e) => e.kind === "applied" && reported.push(e.file.version) }).catch((e: unknown) => e)) as MigrationError;
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error.applied.map((a) => a.version)).toEqual(["20250901000001", "20250901000002", "20250901000003"]);
+    expect(reported).toEqual(["20250901000001", "20250901000002", "20250901000003"]);
+    expect(error.detail).toMatchObject({ kind: "failed", failure: { version: "20250901000004", line: 2, code: "22P02" } });
+    expect(error.message).toContain("20250901000004_bad.sql:2:");
+    expect((await ledger(f.client)).map((r) => r.version)).toEqual(["20250901000001", "20250901000002", "20250901000003"]);
+    const tables = (await f.client.query("select tablename from pg_tables where tablename like 't\\_%' order by 1")).rows.map((r) => r.tablename);
+    expect(tables).toEqual(["t_1", "t_2", "t_3"]);
+    // The session is usable and unlocked; fixed, the rest applies.
+    f.write("20250901000004_bad.sql", "create table t_4 (id int);\ninsert into t_4 values (4);\n");
+    const rest = await pushMigrations(f.client, readMigrationFiles(f.dir));
+    expect(rest.applied.map((a) => a.version)).toEqual(["20250901000004", "20250901000005", "20250901000006"]);
+  });
+
+  it("after a server crash mid-push, every file reported applied is there, and each file is all or nothing", async () => {
+    // Its own durable cluster (fsync and synchronous commit on, as in production), killed outright.
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-crash-"));
+    fs.chmodSync(parent, 0o777);
+    const dir = path.join(parent, "cluster");
+    const options = { dir, persistent: true, fast: false, password: "crash-test" };
+    let server = await startLocalPostgres(options);
+    try {
+      const migrations = fs.mkdtempSync(path.join(parent, "m-"));
+      dirs.push(migrations);
+      for (let i = 1; i <= 600; i++) {
+        fs.writeFileSync(path.join(migrations, `2025100100${String(i).padStart(4, "0")}_c${i}.sql`), `create table c_${i} (id int);\ninsert into c_${i} select generate_series(1, 200);\n`);
+      }
+      const client = await connect(server.url());
+      const reported: string[] = [];
+      const pid = Number(fs.readFileSync(path.join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+      const push = pushMigrations(client, readMigrationFiles(migrations), {
+        onProgress: (e) => {
+          if (e.kind !== "applied") return;
+          reported.push(e.file.version);
+          // The first batch is reported: kill the whole server (postmaster and backends) at once,
+          // while the second batch's files commit without waiting for the WAL flush.
+          if (e.index === 1) process.kill(-pid, "SIGKILL");
+        },
+      });
+      client.on("error", () => undefined);
+      const outcome = await push.then(
+        () => "finished",
+        (e: unknown) => (e instanceof MigrationError ? "failed" : `other: ${(e as Error).message}`),
+      );
+      expect(["failed", "other: Connection terminated unexpectedly", "finished"]).toContain(outcome);
+      expect(reported.length).toBeGreaterThanOrEqual(BATCH_LIMITS.files);
+
+      // Gone (or a zombie nobody reaps, in a container): its lock file is stale, as after a power cut.
+      const alive = () => fs.existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+      for (const deadline = Date.now() + 30_000; alive() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      fs.rmSync(path.join(dir, "data", "postmaster.pid"), { force: true });
+      server = await startLocalPostgres(options);
+      const after = await connect(server.url());
+      try {
+        const inLedger = new Set((await after.query("select version from supabase_migrations.schema_migrations")).rows.map((r) => r.version as string));
+        expect(reported.filter((v) => !inLedger.has(v))).toEqual([]);
+        // All or nothing: a table (with its 200 rows) exactly for the files in the ledger.
+        const { rows } = await after.query("select relname from pg_class where relkind = 'r' and relname ~ '^c_[0-9]+$'");
+        const tables = new Set(rows.map((r) => Number(String(r.relname).slice(2))));
+        const versions = [...inLedger].map((v) => Number(v.slice(-4)));
+        expect([...tables].sort((a, b) => a - b)).toEqual(versions.sort((a, b) => a - b));
+      } finally {
+        await after.end();
+      }
+    } finally {
+      await server.stop().catch(() => undefined);
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -140,7 +140,7 @@ export interface AppliedFile {
   version: string;
   name: string;
   path: string;
-  /** Wall time of its round trip, in milliseconds. */
+  /** Its share of its batch's wall time, in milliseconds (a batch's files share one round trip). */
   ms: number;
   /** Backup tables written before its destructive statements (`migration_backups.<table>`). */
   backups: string[];

@@ -4,10 +4,16 @@
  * own client). The contract:
  * - ledger `supabase_migrations.schema_migrations(version, name, statements)`, written as the
  *   Supabase CLI writes it, so both tools share one history;
- * - a no-op run is one ledger read; a run with work takes one advisory lock;
- * - each file is one round trip: `RESET ALL`, then the file's statements and its ledger row in one
- *   transaction, sent as one simple-protocol query (the CLI sends one pipeline per file);
- * - a failing file leaves no trace, and the error names file:line:col with the statement and a caret.
+ * - a no-op run is one ledger read; a run with work takes one advisory lock (in the same round trip as
+ *   the ledger's second read);
+ * - each file is its own transaction with its ledger row (Supabase CLI semantics), but many files
+ *   travel in one round trip: a batch is one simple-protocol query of `RESET ALL; BEGIN; <file>;
+ *   <ledger row>; COMMIT` per file (the CLI sends one pipeline per file). Postgres stops at the first
+ *   error, so files before it stay committed and the failing one leaves no trace;
+ * - "applied" means durable: a batch's files commit without waiting for the WAL flush except the last,
+ *   whose synchronous commit flushes them all (the WAL is sequential); files are reported applied only
+ *   after that, and after a failure only once a synchronous barrier commit has flushed the ones before;
+ * - the error names file:line:col with the statement and a caret, as with one file per query.
  */
 import type { ClientBase, QueryResult, QueryResultRow } from "pg";
 import { MigrationError, type AppliedFile, type Refusal, type SqlFailure } from "./errors";
@@ -63,6 +69,12 @@ export interface PushResult {
 
 type LedgerState = "ok" | "missing" | "no-statements-column";
 
+/**
+ * The ledger as JSON: pg parses it natively, three times faster than its text[] parser on a long
+ * ledger. No ORDER BY: the planner orders versions itself.
+ */
+const LEDGER_READ = `SELECT version, name, array_to_json(statements) AS statements FROM ${LEDGER_TABLE}`;
+
 /** A client that counts its round trips (one `query` call = one round trip). */
 class Counted {
   roundTrips = 0;
@@ -80,9 +92,7 @@ export async function readLedger(client: MigrationClient): Promise<{ state: Ledg
 
 async function readLedgerCounted(c: Counted): Promise<{ state: LedgerState; rows: LedgerRow[] }> {
   try {
-    // As JSON: pg parses it natively, three times faster than its text[] parser on a long ledger.
-    // No ORDER BY: the planner orders versions itself.
-    const { rows } = await c.query<LedgerRow>(`SELECT version, name, array_to_json(statements) AS statements FROM ${LEDGER_TABLE}`);
+    const { rows } = await c.query<LedgerRow>(LEDGER_READ);
     return { state: "ok", rows };
   } catch (e) {
     const code = (e as { code?: string }).code;
@@ -116,9 +126,43 @@ async function unlock(c: Counted): Promise<void> {
   await c.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
 }
 
+/** A batch ends at this many files or bytes (whichever comes first; a bigger file goes alone). */
+export const BATCH_LIMITS = Object.freeze({ files: 200, bytes: 4 * 1024 * 1024 });
+
+/**
+ * Groups pending files into round trips: consecutive transactional files up to `BATCH_LIMITS`; a file
+ * that must run outside a transaction is a step of its own (it ends the batch before it). Pure.
+ */
+export function planBatches(pending: readonly PendingMigration[], limits: { files: number; bytes: number } = BATCH_LIMITS): PendingMigration[][] {
+  const out: PendingMigration[][] = [];
+  let current: PendingMigration[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (current.length) out.push(current);
+    current = [];
+    bytes = 0;
+  };
+  for (const m of pending) {
+    if (m.noTransaction) {
+      flush();
+      out.push([m]);
+      continue;
+    }
+    const size = Buffer.byteLength(m.file.sql);
+    if (current.length && (current.length >= limits.files || bytes + size > limits.bytes)) flush();
+    current.push(m);
+    bytes += size;
+  }
+  flush();
+  return out;
+}
+
+/** Commits an empty transaction that holds an xid, synchronously: every earlier commit is then flushed. */
+const DURABLE_BARRIER = "BEGIN;\nSELECT pg_current_xact_id();\nCOMMIT";
+
 /**
  * Applies the pending files. Throws `MigrationError` on a refusal (nothing sent but reads) or a
- * failing file (`error.applied` lists the files this run applied before it).
+ * failing file (`error.applied` lists the files this run applied, durably, before it).
  */
 export async function pushMigrations(client: MigrationClient, files: readonly MigrationFile[], options: PushOptions = {}): Promise<PushResult> {
   const onProgress = options.onProgress ?? (() => undefined);
@@ -135,70 +179,107 @@ export async function pushMigrations(client: MigrationClient, files: readonly Mi
   }
 
   const applied: AppliedFile[] = [];
-  await lock(c, onProgress);
+  let locked = false;
   try {
-    if (ledger.state !== "ok") await c.query(CREATE_LEDGER);
-    // Another run may have applied files between our read and the lock.
-    ledger = await readLedgerCounted(c);
+    // Another run may have applied files between our read and the lock: read again under it.
+    ledger = await lockAndReadLedger(c, ledger.state, onProgress);
+    locked = true;
     plan = planMigrations(files, ledger.rows, planOptions);
     if (plan.refusals.length) throw new MigrationError({ kind: "refused", refusals: plan.refusals });
     const total = plan.pending.length;
-    for (const [i, migration] of plan.pending.entries()) {
-      const { file } = migration;
-      onProgress({ kind: "applying", version: file.version, name: file.name, path: file.path, index: i + 1, total });
-      const done = await applyOne(c, migration, applied, i === total - 1);
-      applied.push(done);
-      onProgress({ kind: "applied", file: done, index: i + 1, total });
+    const batches = planBatches(plan.pending);
+    let index = 0;
+    for (const [b, batch] of batches.entries()) {
+      const first = index;
+      for (const [i, m] of batch.entries()) onProgress({ kind: "applying", version: m.file.version, name: m.file.name, path: m.file.path, index: first + i + 1, total });
+      // The last batch releases the lock itself when it succeeds: no round trip of its own.
+      const unlockAfter = b === batches.length - 1 && !batch[0].noTransaction;
+      let done: AppliedFile[];
+      try {
+        done = batch[0].noTransaction ? [await applyOutsideTransaction(c, batch[0], applied)] : await applyBatch(c, batch, applied, unlockAfter);
+      } catch (e) {
+        // The files of the batch before a failing one are applied (durably): report them too.
+        if (e instanceof MigrationError) for (const file of e.applied.slice(applied.length)) onProgress({ kind: "applied", file, index: ++index, total });
+        throw e;
+      }
+      if (unlockAfter) locked = false;
+      for (const file of done) {
+        applied.push(file);
+        onProgress({ kind: "applied", file, index: ++index, total });
+      }
     }
   } finally {
-    await unlock(c).catch(() => undefined);
+    if (locked) await unlock(c).catch(() => undefined);
   }
   return { plan, applied, dryRun: false, roundTrips: c.roundTrips };
 }
 
-/** One part of a file's batch, located in the batch text (offsets in code points, as Postgres counts). */
+/**
+ * Takes the advisory lock and reads the ledger in one round trip (creating the ledger first, under the
+ * lock, when it is missing). Waits for the lock when another run holds it, then reads again.
+ */
+async function lockAndReadLedger(c: Counted, state: LedgerState, onProgress: (e: MigrationEvent) => void): Promise<{ state: LedgerState; rows: LedgerRow[] }> {
+  if (state !== "ok") {
+    await lock(c, onProgress);
+    await c.query(CREATE_LEDGER);
+    return readLedgerCounted(c);
+  }
+  // A session-level advisory lock is held whatever happens to the statements after it.
+  const results = (await c.query(`SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS locked;\n${LEDGER_READ}`)) as unknown as QueryResult[];
+  if (results[0].rows[0].locked) return { state: "ok", rows: results[1].rows as LedgerRow[] };
+  onProgress({ kind: "waiting-for-lock" });
+  await c.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+  return readLedgerCounted(c);
+}
+
+/** One part of a batch, located in the batch text (offsets in code points, as Postgres counts). */
 export interface BatchPart {
-  kind: SqlFailure["phase"] | "reset" | "begin";
+  kind: SqlFailure["phase"] | "reset" | "begin" | "unlock";
   text: string;
   /** Code-point offset of `text` in the batch. */
   start: number;
   /** Whether Postgres answers it with a CommandComplete (comment-only statements vanish). */
   completes: boolean;
+  /** Index of its file in the batch. */
+  file: number;
   /** Index in `PendingMigration.statements` for `statement` parts. */
   statementIndex?: number;
 }
 
 /**
- * The single simple-protocol query that applies a file. Pure, exported for tests.
+ * The single simple-protocol query that applies a batch of files, each in its own transaction:
+ * `RESET ALL; BEGIN; [backup;] <statements>; <ledger row>; COMMIT` per file. Pure, exported for tests.
  *
- * `durable: false` commits without waiting for the WAL flush (`SET LOCAL synchronous_commit = off`):
- * used for every file of a run but the last, whose synchronous commit flushes the WAL up to it, and
- * so every earlier file too (WAL is sequential). Only a server crash in that window (a fraction of a
- * second) could lose the latest files, each together with its ledger row: the database stays
- * consistent and the next run applies them again. It saves one disk flush per file.
+ * Every file but the batch's last commits without waiting for the WAL flush (`SET LOCAL
+ * synchronous_commit = off`); the last one's synchronous commit flushes the WAL up to it, and so every
+ * earlier file too. Nothing is reported applied before that flush. With `unlock`, the batch ends by
+ * releasing the run's advisory lock (reached only when every file committed).
  */
-export function buildBatch(m: PendingMigration, durable = true): { text: string; parts: BatchPart[] } {
+export function buildBatch(files: readonly PendingMigration[], options: { unlock?: boolean } = {}): { text: string; parts: BatchPart[] } {
   const parts: BatchPart[] = [];
   // "\n;\n": a newline ends a trailing line comment before the separator.
   const SEP = "\n;\n";
   let text = "";
   let cp = 0;
-  const add = (kind: BatchPart["kind"], sql: string, statementIndex?: number) => {
+  const add = (file: number, kind: BatchPart["kind"], sql: string, statementIndex?: number) => {
     if (parts.length) {
       text += SEP;
       cp += SEP.length;
     }
-    parts.push({ kind, text: sql, start: cp, completes: !isCommentsAndWhitespace(sql), statementIndex });
+    parts.push({ kind, text: sql, start: cp, completes: !isCommentsAndWhitespace(sql), file, statementIndex });
     text += sql;
     cp += [...sql].length;
   };
-  add("reset", "RESET ALL");
-  add("begin", "BEGIN");
-  if (!durable) add("begin", "SET LOCAL synchronous_commit = off");
-  if (m.destructive.length) add("backup", backupBlock(m));
-  m.statements.forEach((s, i) => add("statement", s.text, i));
-  add("ledger", ledgerInsert(m));
-  add("commit", "COMMIT");
+  files.forEach((m, f) => {
+    add(f, "reset", "RESET ALL");
+    add(f, "begin", "BEGIN");
+    if (f < files.length - 1) add(f, "begin", "SET LOCAL synchronous_commit = off");
+    if (m.destructive.length) add(f, "backup", backupBlock(m));
+    m.statements.forEach((s, i) => add(f, "statement", s.text, i));
+    add(f, "ledger", ledgerInsert(m));
+    add(f, "commit", "COMMIT");
+  });
+  if (options.unlock) add(files.length - 1, "unlock", `SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
   return { text, parts };
 }
 
@@ -270,7 +351,7 @@ export function noTransactionQueries(m: PendingMigration): { reset: string; stat
   const text = m.statements[index].text;
   return {
     reset: "RESET ALL",
-    statement: { kind: "statement", text, start: 0, completes: true, statementIndex: index },
+    statement: { kind: "statement", text, start: 0, completes: true, file: 0, statementIndex: index },
     ledger: ledgerInsert(m),
   };
 }
@@ -283,39 +364,57 @@ async function applyOutsideTransaction(c: Counted, m: PendingMigration, applied:
   if (error) {
     const pgError = error as PgErrorFields;
     const failure =
-      pgError.severity === undefined && pgError.code === undefined ? connectionFailure(m, error) : locateFailure(m, [q.statement], pgError, 0);
+      pgError.severity === undefined && pgError.code === undefined ? connectionFailure(m, error) : locateFailure([m], [q.statement], pgError, 0);
     throw new MigrationError({ kind: "failed", failure: { ...failure, outsideTransaction: true } }, applied);
   }
   await c.query(q.ledger);
   return { version: m.file.version, name: m.file.name, path: m.file.path, ms: Date.now() - started, backups: [] };
 }
 
-/** Sends one file's batch; on error rolls back, locates the failure and throws. */
-async function applyOne(c: Counted, m: PendingMigration, applied: AppliedFile[], durable: boolean): Promise<AppliedFile> {
-  if (m.noTransaction) return applyOutsideTransaction(c, m, applied);
-  const batch = buildBatch(m, durable);
-  const backups: string[] = [];
+/**
+ * Sends a batch. On success every file is durable (the last commit was synchronous). On an error, the
+ * files before the failing one committed: after the rollback, a synchronous barrier commit makes them
+ * durable before they are reported (in `error.applied`), and the failure is located and thrown.
+ */
+async function applyBatch(c: Counted, batch: readonly PendingMigration[], applied: AppliedFile[], unlock: boolean): Promise<AppliedFile[]> {
+  const { text, parts } = buildBatch(batch, { unlock });
+  const backups: string[][] = batch.map(() => []);
+  let completed = 0;
+  // A backup's notice comes while its DO block runs, before its CommandComplete: the file of the
+  // first part that has not completed yet.
+  const fileNow = () => {
+    let seen = 0;
+    return (parts.find((p) => p.completes && seen++ === completed) ?? parts[parts.length - 1]).file;
+  };
   const onNotice = (n: { message?: string }) => {
     const match = /^rollout-stack backup: (.*)$/.exec(n.message ?? "");
-    if (match) backups.push(match[1]);
+    if (match) backups[fileNow()].push(match[1]);
   };
   c.client.on?.("notice", onNotice);
   const started = Date.now();
+  let result: { error?: Error; completed: number };
   try {
-    const { error, completed } = await sendCounting(c, batch.text);
-    if (error) {
-      // An error inside BEGIN leaves the session in a failed transaction (or the connection is gone).
-      await c.query("ROLLBACK").catch(() => undefined);
-      const pgError = error as PgErrorFields;
-      if (pgError.severity === undefined && pgError.code === undefined) {
-        throw new MigrationError({ kind: "failed", failure: connectionFailure(m, error) }, applied);
-      }
-      throw new MigrationError({ kind: "failed", failure: locateFailure(m, batch.parts, pgError, completed) }, applied);
-    }
+    result = await sendCounting(c, text, (n) => (completed = n));
   } finally {
     c.client.removeListener?.("notice", onNotice);
   }
-  return { version: m.file.version, name: m.file.name, path: m.file.path, ms: Date.now() - started, backups };
+  const ms = Date.now() - started;
+  const done = (count: number) =>
+    batch.slice(0, count).map((m, i) => ({ version: m.file.version, name: m.file.name, path: m.file.path, ms: Math.round(ms / count), backups: backups[i] }));
+  if (!result.error) return done(batch.length);
+
+  const pgError = result.error as PgErrorFields;
+  if (pgError.severity === undefined && pgError.code === undefined) {
+    // The connection failed: which commits were flushed is unknown; report none as applied.
+    throw new MigrationError({ kind: "failed", failure: connectionFailure(batch[0], result.error) }, applied);
+  }
+  const failure = locateFailure(batch, parts, pgError, result.completed);
+  const failed = batch.findIndex((m) => m.file.version === failure.version);
+  // An error inside BEGIN leaves the session in a failed transaction: roll back, then flush the
+  // commits before it (asynchronous ones included) with a synchronous barrier, in one round trip.
+  let flushed = true;
+  await c.query(`ROLLBACK;\n${DURABLE_BARRIER}`).catch(() => (flushed = false));
+  throw new MigrationError({ kind: "failed", failure }, flushed ? [...applied, ...done(failed)] : applied);
 }
 
 /** Fields of a Postgres error as `pg` exposes them. */
@@ -333,7 +432,7 @@ export interface PgErrorFields {
  * Sends a simple query and counts the CommandComplete messages that arrive before an error, which
  * tells which statement failed when Postgres gives no error position (runtime errors).
  */
-function sendCounting(c: Counted, text: string): Promise<{ error?: Error; completed: number }> {
+function sendCounting(c: Counted, text: string, onComplete: (completed: number) => void = () => undefined): Promise<{ error?: Error; completed: number }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Query } = require("pg") as typeof import("pg");
   c.roundTrips++;
@@ -345,6 +444,7 @@ function sendCounting(c: Counted, text: string): Promise<{ error?: Error; comple
     const original = query.handleCommandComplete.bind(query);
     query.handleCommandComplete = (msg, connection) => {
       completed++;
+      onComplete(completed);
       original(msg, connection);
     };
     (c.client.query as (q: unknown) => unknown)(query);
@@ -366,7 +466,7 @@ function connectionFailure(m: PendingMigration, error: Error): SqlFailure {
 }
 
 /** Maps a Postgres error on a batch to the file, line, column and statement it comes from. */
-export function locateFailure(m: PendingMigration, parts: BatchPart[], err: PgErrorFields, completed: number): SqlFailure {
+export function locateFailure(files: readonly PendingMigration[], parts: BatchPart[], err: PgErrorFields, completed: number): SqlFailure {
   let part: BatchPart | undefined;
   let within: number | undefined; // code points into part.text
   const position = err.position ? Number(err.position) - 1 : undefined;
@@ -379,6 +479,7 @@ export function locateFailure(m: PendingMigration, parts: BatchPart[], err: PgEr
     let seen = 0;
     part = parts.find((p) => p.completes && seen++ === completed) ?? parts[parts.length - 1];
   }
+  const m = files[part.file];
   const base = {
     path: m.file.path,
     version: m.file.version,
@@ -389,7 +490,7 @@ export function locateFailure(m: PendingMigration, parts: BatchPart[], err: PgEr
     where: err.where,
   };
   if (part.kind !== "statement" || part.statementIndex === undefined) {
-    const phase = part.kind === "reset" || part.kind === "begin" ? "statement" : part.kind;
+    const phase = part.kind === "reset" || part.kind === "begin" || part.kind === "unlock" ? "statement" : part.kind;
     return { ...base, line: 1, col: 1, statementIndex: 0, statement: part.text, phase, excerpt: caretExcerpt(part.text, 1, undefined) };
   }
   const stmt = m.statements[part.statementIndex];
