@@ -7,6 +7,7 @@
 import { bucketingBench } from "./bucketing";
 import { killBench } from "./kill";
 import { migrationsBench } from "./migrations";
+import { networkBench } from "./network";
 import { renderBench } from "./render";
 
 export interface Bench {
@@ -16,7 +17,7 @@ export interface Bench {
   run(out: (line: string) => void): Promise<void | { failures: string[] }>;
 }
 
-export const BENCHES: Bench[] = [migrationsBench, renderBench, killBench, bucketingBench];
+export const BENCHES: Bench[] = [migrationsBench, renderBench, killBench, bucketingBench, networkBench];
 
 export async function runBenches(names: readonly string[], out: (line: string) => void = console.log): Promise<number> {
   const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));
