@@ -15,6 +15,7 @@ import { connect, startLocalPostgres } from "../infra/supabase/local-postgres";
 import { pushMigrations, quoteIdent, readMigrationFiles } from "../infra/supabase/migrations";
 import { BATCH_LIMITS } from "../infra/supabase/migrations/runner";
 import type { Bench } from "./index";
+import { writeBenchMigrations } from "./migration-files";
 import { fmt, median, ms } from "./timing";
 
 const FILES = 500;
@@ -41,14 +42,6 @@ function countingClient(client: Client): { client: Client; count: () => number; 
   return { client: proxy, count: () => n, reset: () => (n = 0) };
 }
 
-function writeFiles(dir: string, naming: (i: number) => string, count = FILES): void {
-  fs.mkdirSync(dir, { recursive: true });
-  for (let i = 1; i <= count; i++) {
-    const n = String(i).padStart(4, "0");
-    fs.writeFileSync(path.join(dir, naming(i)), `create table t_${n} (id integer primary key, note text);\n`);
-  }
-}
-
 export const migrationsBench: Bench = {
   name: "migrations",
   description: `apply ${FILES} one-table migrations, then a no-op run with ${FILES} applied: ours vs node-pg-migrate`,
@@ -60,11 +53,8 @@ export const migrationsBench: Bench = {
     // Durable settings (fsync on): commit cost is what a real apply pays.
     const server = await startLocalPostgres({ dir: path.join(parent, "cluster"), persistent: false, fast: false, password: "bench" });
     try {
-      const oursDir = path.join(parent, "ours");
-      const npmDir = path.join(parent, "node-pg-migrate");
       // Versions in each tool's own convention: 14-digit UTC for ours, a millisecond timestamp prefix for node-pg-migrate.
-      writeFiles(oursDir, (i) => `2025010100${String(i).padStart(4, "0")}_t_${i}.sql`);
-      writeFiles(npmDir, (i) => `${1735689600000 + i}_t_${i}.sql`);
+      const { oursDir, npmDir } = writeBenchMigrations(parent, FILES);
       const files = readMigrationFiles(oursDir);
 
       const admin = await connect(server.adminUrl());
@@ -99,12 +89,11 @@ export const migrationsBench: Bench = {
       // Warm up both (JIT, catalog caches) on small sets, not measured.
       {
         const warm = path.join(parent, "warm");
-        writeFiles(path.join(warm, "ours"), (i) => `2025010100${String(i).padStart(4, "0")}_w_${i}.sql`, 20);
-        writeFiles(path.join(warm, "npm"), (i) => `${1735689600000 + i}_w_${i}.sql`, 20);
+        const warmDirs = writeBenchMigrations(warm, 20, "w");
         const a = await freshDatabase();
-        await pushMigrations(a, readMigrationFiles(path.join(warm, "ours")));
+        await pushMigrations(a, readMigrationFiles(warmDirs.oursDir));
         const b = await freshDatabase();
-        await npm.runner({ dbClient: b, dir: path.join(warm, "npm"), direction: "up", migrationsTable: "pgmigrations", log: () => undefined });
+        await npm.runner({ dbClient: b, dir: warmDirs.npmDir, direction: "up", migrationsTable: "pgmigrations", log: () => undefined });
         await a.end();
         await b.end();
       }

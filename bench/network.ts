@@ -21,6 +21,7 @@ import { convergeLocalStack } from "../infra/supabase/local-stack";
 import { pushMigrations, quoteIdent, readMigrationFiles } from "../infra/supabase/migrations";
 import { startDelayProxy, type ConnectionStats, type DelayProxy } from "./delay-proxy";
 import type { Bench } from "./index";
+import { writeBenchMigrations } from "./migration-files";
 import { fmt, median, ms } from "./timing";
 
 const FILES = 500;
@@ -47,14 +48,6 @@ function throughRelay(server: LocalPostgres, port: number): LocalPostgres {
     return u.toString();
   };
   return { ...server, port, adminUrl: (d) => swap(server.adminUrl(d)), url: (d) => swap(server.url(d)), stop: () => server.stop() };
-}
-
-function writeFiles(dir: string, naming: (i: number) => string, count = FILES): void {
-  fs.mkdirSync(dir, { recursive: true });
-  for (let i = 1; i <= count; i++) {
-    const n = String(i).padStart(4, "0");
-    fs.writeFileSync(path.join(dir, naming(i)), `create table t_${n} (id integer primary key, note text);\n`);
-  }
 }
 
 /** "3× chat-sessions as postgres, 1× postgres as supabase_admin": where a window's connections went. */
@@ -84,10 +77,7 @@ export const networkBench: Bench = {
       const relay = proxy;
       const remote = throughRelay(server, relay.port);
 
-      const oursDir = path.join(parent, "ours");
-      const npmDir = path.join(parent, "node-pg-migrate");
-      writeFiles(oursDir, (i) => `2025010100${String(i).padStart(4, "0")}_t_${i}.sql`);
-      writeFiles(npmDir, (i) => `${1735689600000 + i}_t_${i}.sql`);
+      const { oursDir, npmDir } = writeBenchMigrations(parent, FILES);
       const files = readMigrationFiles(oursDir);
 
       // Databases are made directly (not through the relay, not counted).
@@ -127,12 +117,11 @@ export const networkBench: Bench = {
       // Warm-up, direct and unmeasured: module loads (our SQL parser, node-pg-migrate) and JIT.
       {
         const warm = path.join(parent, "warm");
-        writeFiles(path.join(warm, "ours"), (i) => `2025010100${String(i).padStart(4, "0")}_w_${i}.sql`, 5);
-        writeFiles(path.join(warm, "npm"), (i) => `${1735689600000 + i}_w_${i}.sql`, 5);
+        const warmDirs = writeBenchMigrations(warm, 5, "w");
         const a = await connect(server.url(await freshDatabase("warm_ours")));
-        await pushMigrations(a, readMigrationFiles(path.join(warm, "ours")));
+        await pushMigrations(a, readMigrationFiles(warmDirs.oursDir));
         const b = await connect(server.url(await freshDatabase("warm_npm")));
-        await npm.runner({ dbClient: b, dir: path.join(warm, "npm"), direction: "up", migrationsTable: "pgmigrations", log: () => undefined });
+        await npm.runner({ dbClient: b, dir: warmDirs.npmDir, direction: "up", migrationsTable: "pgmigrations", log: () => undefined });
         await a.end();
         await b.end();
       }
