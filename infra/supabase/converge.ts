@@ -3,17 +3,33 @@
  * policies, managed SQL (the rollout bucketing functions), then verification. One implementation,
  * used by `npm run local` (all steps in a row, `convergeDeclaration`) and by the dynamic resources
  * (one step each, through their bundled handlers). Every step reads the database first and writes
- * only what differs, so a second run changes nothing and says so.
+ * only what differs, so a second run changes nothing and says so. `convergeDeclaration` reads for
+ * all steps at once, in one round trip (`sql/snapshot.ts`), and runs a step only for what differs.
  *
  * Runs in the Pulumi host's dynamic-provider process without ts-node (bundled by
  * `infra/dynamic/bundle.ts`): it imports only modules under `infra/supabase/` and `require()`s the rest.
  * No Pulumi imports.
  */
-import type { ClientBase } from "pg";
+import type { ClientBase, QueryResult } from "pg";
 import { quoteIdent, quoteLiteral } from "../sql/quote";
 import { upsertBucketQuery, type BucketSpec } from "./sql/buckets";
 import { inspectSchemaQuery, planSchema, type SchemaSpec, type SchemaState } from "./sql/grants";
-import { createPolicySql, dropPolicySql, policyTarget, readPolicyQuery, samePolicy, type PolicySpec, type StoredPolicy } from "./sql/policies";
+import { managedSqlInstalled, managedSqlMarker, type ManagedSqlSpec } from "./sql/managed";
+import {
+  commentPolicySql,
+  createPolicySql,
+  dropPolicySql,
+  policyRecord,
+  policyStateQuery,
+  policyTarget,
+  readPolicyQuery,
+  samePolicy,
+  storedPolicyOf,
+  type PolicySpec,
+  type StoredPolicy,
+  type StoredPolicyRow,
+} from "./sql/policies";
+import { parseSnapshot, planFromSnapshot, snapshotSql, type SnapshotPlan } from "./sql/snapshot";
 import {
   formatVerifyFailure,
   grantsWithoutPolicyQuery,
@@ -26,16 +42,7 @@ import {
 /** What a step needs of a client: `pg.Client` satisfies it. One connection (transactions span calls). */
 export type Queryable = Pick<ClientBase, "query">;
 
-/** SQL we install and manage as a unit (e.g. the bucketing functions), versioned by a hash of its text. */
-export interface ManagedSqlSpec {
-  /** e.g. `rollout-bucketing`. */
-  name: string;
-  /** The schema it creates; the version marker lives in that schema's comment. Never exposed. */
-  schema: string;
-  sql: string;
-  /** A hash of `sql`. */
-  version: string;
-}
+export type { ManagedSqlSpec };
 
 /** A database's whole declaration, validated (see `declaration.ts`). */
 export interface DatabasePlan {
@@ -140,36 +147,59 @@ export async function readPolicy(client: Queryable, spec: Pick<PolicySpec, "name
   return rows[0];
 }
 
+/** Whether a statement failed for lack of privilege (42501). */
+function insufficientPrivilege(e: unknown): boolean {
+  return (e as { code?: string }).code === "42501";
+}
+
 /**
  * Makes the policy match its declaration: drop and create in one transaction; when what Postgres
  * stores afterwards equals what it stored before, the transaction is rolled back (unchanged).
  * Comparing the stored, deparsed forms is the only reliable test: source text is normalized.
+ *
+ * It also records what it converged in the policy's comment (`policyRecord`), so that the next
+ * `convergeDeclaration` knows from a read alone that the policy is up to date; an unchanged policy
+ * whose comment is missing or stale gets it (still `changed: false`). Where the role may create
+ * policies on a table it does not own (hosted Supabase lets `postgres` do so on `storage.objects`),
+ * Postgres refuses the comment (42501): the policy converges all the same, unrecorded.
  */
 export async function convergePolicy(client: Queryable, spec: PolicySpec): Promise<StepResult & { stored: StoredPolicy }> {
   const label = policyLabel(spec);
-  await client.query("begin");
+  // Policy DDL locks the table; never queue behind a long transaction for ever.
+  await client.query("begin; set local lock_timeout = '10s'");
   try {
-    // Policy DDL locks the table; never queue behind a long transaction for ever.
-    await client.query("set local lock_timeout = '10s'");
-    const { rows } = await client.query<{ oid: string | null }>("select to_regclass($1)::oid::text as oid", [policyTarget(spec)]);
+    const q = policyStateQuery(spec);
+    const { rows } = await client.query<{ oid: string | null; policy: StoredPolicyRow | null }>(q.text, q.values);
     if (!rows[0].oid) {
       throw convergenceError(`policy ${label}: table ${spec.schema}.${spec.table} does not exist; create it in a migration (migrations run before policies) or fix "on"`);
     }
-    const before = await readPolicy(client, spec);
-    await client.query(dropPolicySql(spec));
+    const row = rows[0].policy ?? undefined;
+    const before = row && storedPolicyOf(row);
     const create = createPolicySql(spec);
-    await client.query(create);
+    await client.query(`savepoint rollout_policy; ${dropPolicySql(spec)}; ${create}`);
     const after = (await readPolicy(client, spec))!;
     if (before && samePolicy(before, after)) {
-      await client.query("rollback");
+      const record = policyRecord(spec, before);
+      if (row.comment === record) await client.query("rollback");
+      else await commitWithComment(client, spec, record, "rollback to savepoint rollout_policy; ");
       return { step: "policy", target: label, changed: false, actions: [], stored: after };
     }
-    await client.query("commit");
+    await commitWithComment(client, spec, policyRecord(spec, after));
     return { step: "policy", target: label, changed: true, actions: before ? [dropPolicySql(spec), create] : [create], stored: after };
   } catch (e) {
     await rollbackQuietly(client);
     if ((e as Error).name === "ConvergenceError") throw e;
     throw convergenceError(`policy ${label}: ${pgMessage(e)}`);
+  }
+}
+
+/** Writes the policy's comment and commits (`first` runs before, in the same round trip); without the comment when it is refused (42501). */
+async function commitWithComment(client: Queryable, spec: PolicySpec, record: string, first = ""): Promise<void> {
+  try {
+    await client.query(`${first}savepoint rollout_comment; ${commentPolicySql(spec, record)}; commit`);
+  } catch (e) {
+    if (!insufficientPrivilege(e)) throw e;
+    await client.query("rollback to savepoint rollout_comment; commit");
   }
 }
 
@@ -189,20 +219,16 @@ export async function dropPolicy(client: Queryable, spec: Pick<PolicySpec, "name
 // ---------------------------------------------------------------------------------------------
 // Managed SQL
 
-function managedMarker(spec: ManagedSqlSpec): string {
-  return `[rollout-stack ${spec.name} ${spec.version}]`;
-}
-
 /**
  * Installs a managed SQL unit (idempotent scripts such as the bucketing functions) unless the
  * schema's comment already carries this version's marker. The script and the marker commit together.
  */
 export async function installManagedSql(client: Queryable, spec: ManagedSqlSpec): Promise<StepResult> {
-  const marker = managedMarker(spec);
+  const marker = managedSqlMarker(spec);
   const read = async () =>
     (await client.query<{ comment: string | null }>("select obj_description(to_regnamespace($1)::oid, 'pg_namespace') as comment", [spec.schema])).rows[0]
       .comment;
-  if ((await read())?.endsWith(marker)) return { step: "sql", target: spec.name, changed: false, actions: [] };
+  if (managedSqlInstalled(spec, await read())) return { step: "sql", target: spec.name, changed: false, actions: [] };
   await client.query("begin");
   try {
     await client.query(spec.sql);
@@ -281,8 +307,37 @@ export function describeStep(r: StepResult): string {
 
 
 /**
+ * The one-statement read (`sql/snapshot.ts`, one round trip) and what it says is up to date.
+ * Undefined when it failed (a check that errors, a database without `storage.buckets`, …): the steps
+ * then read for themselves, as before, and report the problem in their own words.
+ */
+async function readSnapshot(client: Queryable, plan: DatabasePlan): Promise<SnapshotPlan | undefined> {
+  let value: unknown;
+  try {
+    // Several statements in one query: pg returns one result per statement.
+    const results = (await client.query(snapshotSql(plan))) as unknown as QueryResult | QueryResult[];
+    value = (Array.isArray(results) ? results : [results]).find((r) => r.rows?.[0]?.snapshot !== undefined)?.rows[0].snapshot;
+  } catch {
+    // A statement of the batch failed: its transaction is left aborted (nothing was written).
+    await rollbackQuietly(client);
+    return undefined;
+  }
+  const snapshot = parseSnapshot(plan, value);
+  return snapshot && planFromSnapshot(plan, snapshot);
+}
+
+function unchanged(step: StepResult["step"], target: string): StepResult {
+  return { step, target, changed: false, actions: [] };
+}
+
+/**
  * Converges everything a database declares after its migrations, in order: schemas and grants,
  * buckets, policies, managed SQL, then verification. `onStep` sees each result as it happens.
+ *
+ * One read first (`readSnapshot`): what it shows up to date is reported unchanged without another
+ * query, the rest goes through its step (which reads again and writes). When nothing changed and the
+ * read's verification passed, that is the verification: a no-op is one round trip. Otherwise (a
+ * write, a problem, a failed read) `verifyDatabase` runs as before.
  */
 export async function convergeDeclaration(client: Queryable, plan: DatabasePlan, onStep: (r: StepResult) => void = () => undefined): Promise<StepResult[]> {
   const results: StepResult[] = [];
@@ -290,13 +345,26 @@ export async function convergeDeclaration(client: Queryable, plan: DatabasePlan,
     results.push(r);
     onStep(r);
   };
-  for (const schema of plan.schemas) record(await convergeSchema(client, schema));
-  for (const bucket of plan.buckets) record(await convergeBucket(client, bucket));
-  for (const policy of plan.policies) {
+  const upToDate = await readSnapshot(client, plan);
+  for (const [i, schema] of plan.schemas.entries()) {
+    record(upToDate?.schemas[i] ? unchanged("schema", schema.name) : await convergeSchema(client, schema));
+  }
+  for (const [i, bucket] of plan.buckets.entries()) {
+    record(upToDate?.buckets[i] ? unchanged("bucket", bucket.id) : await convergeBucket(client, bucket));
+  }
+  for (const [i, policy] of plan.policies.entries()) {
+    if (upToDate?.policies[i]) {
+      record(unchanged("policy", policyLabel(policy)));
+      continue;
+    }
     const { stored: _stored, ...result } = await convergePolicy(client, policy);
     record(result);
   }
-  for (const unit of plan.managedSql) record(await installManagedSql(client, unit));
-  record(await verifyDatabase(client, plan));
+  for (const [i, unit] of plan.managedSql.entries()) {
+    record(upToDate?.managedSql[i] ? unchanged("sql", unit.name) : await installManagedSql(client, unit));
+  }
+  const verified = upToDate?.verified;
+  if (verified && !results.some((r) => r.changed)) record({ step: "verify", target: plan.name, changed: false, actions: verified });
+  else record(await verifyDatabase(client, plan));
   return results;
 }

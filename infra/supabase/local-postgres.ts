@@ -369,6 +369,19 @@ export function bootstrapSql(): { sql: string; version: string } {
 
 const BOOTSTRAP_MARK = "rollout-stack bootstrap ";
 
+/** Reads the bootstrap's mark (the comment of schema `storage`): any role may, superuser or not. */
+const BOOTSTRAP_MARK_SQL = "obj_description(to_regnamespace('storage')::oid, 'pg_namespace')";
+
+/**
+ * Whether the database `client` is connected to carries this version of the bootstrap. One query,
+ * as any role: `npm run local` asks with its connection as `postgres` and needs no admin connection
+ * when the answer is yes.
+ */
+export async function isBootstrapped(client: Pick<Client, "query">): Promise<boolean> {
+  const { rows } = await client.query<{ mark: string | null }>(`select ${BOOTSTRAP_MARK_SQL} as mark`);
+  return rows[0].mark === BOOTSTRAP_MARK + bootstrapSql().version;
+}
+
 /**
  * Applies the Supabase-compatible bootstrap (roles, `auth`, `storage`, `extensions`, grants) to the
  * database `client` is connected to. Idempotent: a database already carrying this version of the
@@ -379,7 +392,7 @@ export async function applyBootstrap(client: Pick<Client, "query">): Promise<{ c
   const { sql, version } = bootstrapSql();
   const { rows } = await client.query<{ superuser: string; mark: string | null }>(
     `select current_setting('is_superuser') as superuser,
-            obj_description(to_regnamespace('storage')::oid, 'pg_namespace') as mark`,
+            ${BOOTSTRAP_MARK_SQL} as mark`,
   );
   if (rows[0].superuser !== "on") {
     throw new Error(`the bootstrap must run as the cluster superuser (${ADMIN_ROLE}); connect with the admin URL`);
@@ -392,10 +405,15 @@ export async function applyBootstrap(client: Pick<Client, "query">): Promise<{ c
 
 /**
  * Creates `database` in the cluster when missing (owned by `supabase_admin`, with every privilege
- * granted to `postgres`, as Supabase's `postgres` database) and bootstraps it.
+ * granted to `postgres`, as Supabase's `postgres` database) and bootstraps it. `open` opens each
+ * (admin) connection: `npm run local`'s tests count them.
  */
-export async function ensureLocalDatabase(adminUrl: string, database: string): Promise<{ created: boolean; bootstrapped: boolean }> {
-  const admin = await connect(adminUrl);
+export async function ensureLocalDatabase(
+  adminUrl: string,
+  database: string,
+  open: (url: string) => Promise<Client> = connect,
+): Promise<{ created: boolean; bootstrapped: boolean }> {
+  const admin = await open(adminUrl);
   let created = false;
   try {
     const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [database]);
@@ -409,7 +427,7 @@ export async function ensureLocalDatabase(adminUrl: string, database: string): P
   }
   const url = new URL(adminUrl);
   url.pathname = "/" + encodeURIComponent(database);
-  const client = await connect(url.toString());
+  const client = await open(url.toString());
   try {
     const { changed } = await applyBootstrap(client);
     return { created, bootstrapped: changed };

@@ -145,10 +145,28 @@ returning (xmax = 0) as inserted`,
   };
 }
 
+/** A row of `storage.buckets` as `bucketRowsSql` reads it. */
+export interface BucketRow {
+  id: string;
+  name: string;
+  public: boolean;
+  file_size_limit: number | null;
+  allowed_mime_types: string[] | null;
+}
+
+/** The stored settings of buckets (`where`: a condition on `id`). */
+export function bucketRowsSql(where: string): string {
+  return `select id, name, public, file_size_limit::float8 as file_size_limit, allowed_mime_types from storage.buckets where ${where}`;
+}
+
 /** The stored settings of a bucket (no row when it does not exist). */
 export function readBucketQuery(id: string): { text: string; values: unknown[] } {
-  return {
-    text: `select id, name, public, file_size_limit::float8 as file_size_limit, allowed_mime_types from storage.buckets where id = $1`,
-    values: [id],
-  };
+  return { text: bucketRowsSql("id = $1"), values: [id] };
+}
+
+/** Whether the stored row already holds the declared settings (what the upsert compares). */
+export function bucketMatches(spec: BucketSpec, row: BucketRow | undefined): boolean {
+  if (!row) return false;
+  const stored = [row.name, row.public, row.file_size_limit === null ? null : Number(row.file_size_limit), row.allowed_mime_types];
+  return JSON.stringify(stored) === JSON.stringify([spec.name, spec.public, spec.fileSizeLimit, spec.allowedMimeTypes]);
 }

@@ -81,24 +81,29 @@ export function schemaSpecOf(decl: {
   return { name: decl.name, exposed: decl.exposed, usage: usage ? [...new Set(usage)].sort() : undefined, grants };
 }
 
-/** One query reading everything `planSchema` needs (parameters: schema, declared tables). */
-export function inspectSchemaQuery(spec: SchemaSpec): { text: string; values: unknown[] } {
-  return {
-    text: `select
-  exists (select 1 from pg_namespace where nspname = $1) as exists,
+/**
+ * The select reading everything `planSchema` needs, given SQL for the schema name (text) and the
+ * declared tables (text[]): parameters here, literals in the one-statement read (`sql/snapshot.ts`).
+ */
+export function inspectSchemaSql(schema: string, tables: string): string {
+  return `select
+  exists (select 1 from pg_namespace where nspname = ${schema}) as exists,
   coalesce((select array_agg(distinct r.rolname::text order by r.rolname::text)
             from pg_namespace n cross join lateral aclexplode(n.nspacl) a join pg_roles r on r.oid = a.grantee
-            where n.nspname = $1 and a.privilege_type = 'USAGE'), '{}')::text[] as usage,
+            where n.nspname = ${schema} and a.privilege_type = 'USAGE'), '{}')::text[] as usage,
   coalesce((select array_agg(c.relname::text order by c.relname::text)
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            where n.nspname = $1 and c.relname = any ($2::text[]) and c.relkind in ('r', 'p', 'v', 'm', 'f')), '{}')::text[] as tables,
+            where n.nspname = ${schema} and c.relname = any (${tables}) and c.relkind in ('r', 'p', 'v', 'm', 'f')), '{}')::text[] as tables,
   coalesce((select json_agg(json_build_object('table', c.relname, 'role', r.rolname, 'privilege', lower(a.privilege_type))
                             order by c.relname, r.rolname, a.privilege_type)
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
               cross join lateral aclexplode(c.relacl) a join pg_roles r on r.oid = a.grantee
-            where n.nspname = $1 and c.relname = any ($2::text[])), '[]') as grants`,
-    values: [spec.name, Object.keys(spec.grants)],
-  };
+            where n.nspname = ${schema} and c.relname = any (${tables})), '[]') as grants`;
+}
+
+/** One query reading everything `planSchema` needs (parameters: schema, declared tables). */
+export function inspectSchemaQuery(spec: SchemaSpec): { text: string; values: unknown[] } {
+  return { text: inspectSchemaSql("$1", "$2::text[]"), values: [spec.name, Object.keys(spec.grants)] };
 }
 
 function roleList(roles: readonly string[]): string {

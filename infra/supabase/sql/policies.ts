@@ -6,8 +6,13 @@
  * pasted in parentheses; names and roles go through the quoting helper. DDL takes no parameters.
  * A policy is compared with what Postgres stores (`pg_policies`, deparsed), never with source text:
  * `(select auth.uid()) = user_id` comes back as `( SELECT auth.uid() AS uid) = user_id`.
+ *
+ * Convergence records what it converged in the policy's comment (`policyRecord`): a hash of the
+ * declaration and a hash of the stored form it produced. A read alone then tells whether a policy is
+ * up to date: the declaration is the same and nobody changed the policy since (an `ALTER POLICY`
+ * changes the stored form, a `DROP` removes the row).
  */
-import { quoteIdent } from "../../sql/quote";
+import { quoteIdent, quoteLiteral } from "../../sql/quote";
 import { isPlainIdentifier } from "./grants";
 
 export type PolicyCommand = "select" | "insert" | "update" | "delete" | "all";
@@ -95,13 +100,80 @@ export function dropPolicySql(spec: Pick<PolicySpec, "name" | "schema" | "table"
   return `drop policy if exists ${quoteIdent(spec.name)} on ${policyTarget(spec)}`;
 }
 
+/** The columns of a `StoredPolicy`, from `pg_policies`. */
+const STORED_COLUMNS = "permissive, array(select unnest(roles) order by 1)::text[] as roles, cmd, qual, with_check";
+
+/** The policy's comment (where convergence records what it converged), as a column of a `pg_policies` query. */
+const COMMENT_COLUMN = `(select obj_description(pol.oid, 'pg_policy')
+   from pg_policy pol join pg_class c on c.oid = pol.polrelid join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = pg_policies.schemaname and c.relname = pg_policies.tablename and pol.polname = pg_policies.policyname) as comment`;
+
 /** The policy as stored (no row when it does not exist). */
 export function readPolicyQuery(spec: Pick<PolicySpec, "name" | "schema" | "table">): { text: string; values: unknown[] } {
   return {
-    text: `select permissive, array(select unnest(roles) order by 1)::text[] as roles, cmd, qual, with_check
+    text: `select ${STORED_COLUMNS}
 from pg_policies where schemaname = $1 and tablename = $2 and policyname = $3`,
     values: [spec.schema, spec.table, spec.name],
   };
+}
+
+/** A stored policy with its comment, as `policyStateQuery` and `policyRowsSql` read it. */
+export interface StoredPolicyRow extends StoredPolicy {
+  comment: string | null;
+}
+
+/**
+ * What `convergePolicy` reads first, in one query: the table's oid (null: no such table) and the
+ * policy as stored with its comment (`policy`, JSON; null: no such policy).
+ */
+export function policyStateQuery(spec: Pick<PolicySpec, "name" | "schema" | "table">): { text: string; values: unknown[] } {
+  return {
+    text: `select to_regclass($1)::oid::text as oid,
+  (select row_to_json(p) from (select ${STORED_COLUMNS}, ${COMMENT_COLUMN}
+                               from pg_policies where schemaname = $2 and tablename = $3 and policyname = $4) p) as policy`,
+    values: [policyTarget(spec), spec.schema, spec.table, spec.name],
+  };
+}
+
+/** Stored policies with their schema, table, name and comment (`where`: a condition on pg_policies). */
+export function policyRowsSql(where: string): string {
+  return `select schemaname::text as "schema", tablename::text as "table", policyname::text as "name", ${STORED_COLUMNS}, ${COMMENT_COLUMN}
+from pg_policies where ${where}`;
+}
+
+/** The stored form alone (what `samePolicy` compares and the RlsPolicy resource keeps). */
+export function storedPolicyOf(row: StoredPolicy): StoredPolicy {
+  return { permissive: row.permissive, roles: row.roles, cmd: row.cmd, qual: row.qual, with_check: row.with_check };
+}
+
+function shortHash(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require("crypto") as typeof import("crypto");
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
+}
+
+/**
+ * The comment convergence writes on a policy it converged: `rollout-stack spec=<hash> stored=<hash>`,
+ * hashes (sha256 of canonical JSON) of the declaration and of the stored form it left.
+ */
+export function policyRecord(spec: PolicySpec, stored: StoredPolicy): string {
+  const specHash = shortHash(["spec", spec.schema, spec.table, spec.name, spec.command, [...spec.roles].sort(), spec.using, spec.withCheck]);
+  const storedHash = shortHash(["stored", stored.permissive, [...stored.roles].sort(), stored.cmd, stored.qual, stored.with_check]);
+  return `rollout-stack spec=${specHash} stored=${storedHash}`;
+}
+
+/**
+ * Whether a policy is up to date from a read alone: its comment records this declaration and the
+ * stored form it has now. A policy edited by hand, or never recorded, is not (convergence then
+ * compares stored forms the slow way).
+ */
+export function policyUpToDate(spec: PolicySpec, row: StoredPolicyRow | undefined): boolean {
+  return row !== undefined && row.comment === policyRecord(spec, row);
+}
+
+/** `comment on policy …`: records `comment` (a `policyRecord`) on the policy. */
+export function commentPolicySql(spec: Pick<PolicySpec, "name" | "schema" | "table">, comment: string): string {
+  return `comment on policy ${quoteIdent(spec.name)} on ${policyTarget(spec)} is ${quoteLiteral(comment)}`;
 }
 
 /** Whether two stored policies are the same (roles compared as sets). */

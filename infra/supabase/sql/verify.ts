@@ -25,46 +25,50 @@ export type VerifyProblem =
   | { kind: "check-false"; name: string; got: string }
   | { kind: "check-error"; name: string; message: string; code?: string };
 
+// Each verification query is built from SQL for its arrays (text[]): parameters in the `…Query`
+// forms, literals in convergence's one-statement read (`sql/snapshot.ts`).
+
 /** Tables (ordinary and partitioned) of the exposed schemas without row-level security. */
-export function tablesWithoutRlsQuery(exposedSchemas: readonly string[]): { text: string; values: unknown[] } {
-  return {
-    text: `select format('%s.%s', n.nspname, c.relname) as name
+export function tablesWithoutRlsSql(exposedSchemas: string): string {
+  return `select format('%s.%s', n.nspname, c.relname) as name
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = any ($1::text[]) and c.relkind in ('r', 'p') and not c.relrowsecurity
-order by 1`,
-    values: [[...exposedSchemas]],
-  };
+where n.nspname = any (${exposedSchemas}) and c.relkind in ('r', 'p') and not c.relrowsecurity
+order by 1`;
+}
+
+export function tablesWithoutRlsQuery(exposedSchemas: readonly string[]): { text: string; values: unknown[] } {
+  return { text: tablesWithoutRlsSql("$1::text[]"), values: [[...exposedSchemas]] };
 }
 
 /** Views of the exposed schemas that run as their owner (no `security_invoker` option set true). */
-export function viewsNotInvokerQuery(exposedSchemas: readonly string[]): { text: string; values: unknown[] } {
-  return {
-    text: `select format('%s.%s', n.nspname, c.relname) as name
+export function viewsNotInvokerSql(exposedSchemas: string): string {
+  return `select format('%s.%s', n.nspname, c.relname) as name
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = any ($1::text[]) and c.relkind = 'v'
+where n.nspname = any (${exposedSchemas}) and c.relkind = 'v'
   and not coalesce((select o.option_value::boolean from pg_options_to_table(c.reloptions) o
                     where o.option_name = 'security_invoker'), false)
-order by 1`,
-    values: [[...exposedSchemas]],
-  };
+order by 1`;
+}
+
+export function viewsNotInvokerQuery(exposedSchemas: readonly string[]): { text: string; values: unknown[] } {
+  return { text: viewsNotInvokerSql("$1::text[]"), values: [[...exposedSchemas]] };
 }
 
 /** The request roles whose table privileges must each be used by a policy (`service_role` bypasses RLS). */
 export const POLICY_BOUND_ROLES = ["anon", "authenticated"] as const;
 
 /**
- * Privileges of `anon` and `authenticated` on the tables of the exposed schemas that no policy uses:
- * TRUNCATE, REFERENCES and TRIGGER always; SELECT, INSERT, UPDATE and DELETE when no policy of the
- * table names the role (or PUBLIC) for that command (or ALL).
+ * Privileges of `anon` and `authenticated` (`roles`) on the tables of the exposed schemas that no
+ * policy uses: TRUNCATE, REFERENCES and TRIGGER always; SELECT, INSERT, UPDATE and DELETE when no
+ * policy of the table names the role (or PUBLIC) for that command (or ALL).
  */
-export function grantsWithoutPolicyQuery(exposedSchemas: readonly string[]): { text: string; values: unknown[] } {
-  return {
-    text: `select format('%s.%s', n.nspname, c.relname) as "table", r.rolname as role, lower(a.privilege_type) as privilege
+export function grantsWithoutPolicySql(exposedSchemas: string, roles: string): string {
+  return `select format('%s.%s', n.nspname, c.relname) as "table", r.rolname as role, lower(a.privilege_type) as privilege
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 cross join lateral aclexplode(c.relacl) a
 join pg_roles r on r.oid = a.grantee
-where n.nspname = any ($1::text[]) and c.relkind in ('r', 'p') and r.rolname = any ($2::text[])
+where n.nspname = any (${exposedSchemas}) and c.relkind in ('r', 'p') and r.rolname = any (${roles})
   and not (
     a.privilege_type in ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
     and exists (select 1 from pg_policies p
@@ -72,9 +76,11 @@ where n.nspname = any ($1::text[]) and c.relkind in ('r', 'p') and r.rolname = a
                   and (p.cmd = 'ALL' or p.cmd = a.privilege_type)
                   and (r.rolname = any (p.roles) or 'public' = any (p.roles)))
   )
-order by 1, 2, 3`,
-    values: [[...exposedSchemas], [...POLICY_BOUND_ROLES]],
-  };
+order by 1, 2, 3`;
+}
+
+export function grantsWithoutPolicyQuery(exposedSchemas: readonly string[]): { text: string; values: unknown[] } {
+  return { text: grantsWithoutPolicySql("$1::text[]", "$2::text[]"), values: [[...exposedSchemas], [...POLICY_BOUND_ROLES]] };
 }
 
 /** One line per problem: what is wrong, naming the table, view or check, and the fix. */
