@@ -73,6 +73,12 @@ export interface StackConfig {
   readonly apps: readonly AppDecl[];
   /** `sensitiveEnvPolicy`: the team enforces sensitive env vars (production and preview vars must be sensitive). */
   readonly vercel: { readonly team: string; readonly plan: VercelPlan; readonly productionBranch: string; readonly sensitiveEnvPolicy: boolean };
+  /**
+   * The stack's metrics are in Prometheus (`prometheus: true`): `prometheus` gates and kill triggers are
+   * evaluated on it (URL and credentials from `ROLLOUT_PROMETHEUS_*`). Otherwise such a gate is an
+   * `attest` gate of the same name and such a trigger is not evaluated.
+   */
+  readonly prometheus: boolean;
   /** `<app>/<feature>` → rung name, for every feature of every managed app (production). */
   readonly phases: Readonly<Record<string, string>>;
   /** `<app>/<feature>` → rung for the preview target, where it differs from production. */
@@ -118,6 +124,7 @@ const schema = z.strictObject({
   productionBranch: z.string().min(1).default("main"),
   // A boolean in a stack file; the engine hands the program "true"/"false" strings.
   vercelSensitiveEnvPolicy: z.union([z.boolean(), z.enum(["true", "false"])]).default(false).transform((v) => v === true || v === "true"),
+  prometheus: z.union([z.boolean(), z.enum(["true", "false"])]).default(false).transform((v) => v === true || v === "true"),
   phases: z.record(z.string(), RUNG).default({}),
   previewPhases: z.record(z.string(), RUNG).default({}),
   settings: FLAT_MAP.default({}),
@@ -510,6 +517,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
     mode: c.mode,
     apps,
     vercel: { team: c.vercelTeam, plan: c.vercelPlan, productionBranch: c.productionBranch, sensitiveEnvPolicy: c.vercelSensitiveEnvPolicy },
+    prometheus: c.prometheus,
     phases,
     previewPhases,
     settings,

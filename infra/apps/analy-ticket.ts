@@ -1,6 +1,6 @@
 /** Seed 001: session persistence (Analy-Ticket), 19 flags in four phases. */
 import { DAY, WEEK, supabaseClientEnv } from "./common";
-import type { AppDecl, Delivery, FeatureDecl, GateDecl, KillTriggerDecl, RungDecl } from "./types";
+import type { AppDecl, Delivery, FeatureDecl, GateDecl, SqlCheckDecl, RungDecl } from "./types";
 
 /** The guide's initial configuration: flag → phase group. `true` in the guide = the core group at 100. */
 export const SESSION_PERSISTENCE_FLAGS = {
@@ -29,7 +29,7 @@ export function flagEnvKey(flag: string): string {
  * user state. Checked by `rollout watch` on every rung above off; each group delivers NEXT_PUBLIC_*
  * flags (build-time), so a trip kills by env: a branch with the kill, live after merge and deploy.
  */
-export const SESSION_KILL_TRIGGERS: KillTriggerDecl[] = [
+export const SESSION_KILL_TRIGGERS: SqlCheckDecl[] = [
   {
     kind: "sql",
     name: "session-error-rate",
@@ -66,14 +66,42 @@ function group(
   return { name, description, rungs, delivery, cohorts, seedSteps: ["001-10", "001-11", "001-15", "001-16", ...seedSteps] };
 }
 
-const recovery: GateDecl = { kind: "attest", name: "recovery", description: "connection recovery success > 95%" };
+// Seed 001's Prometheus alerts as gates (the metrics its alert rules name, per app): a gate passes
+// where the alert would stay quiet over the alert's own `for` window.
+const recovery: GateDecl = {
+  kind: "prometheus",
+  name: "recovery",
+  description: "connection recovery success > 95% (seed 001 alert ConnectionRecoveryIssues)",
+  query: `min(min_over_time(connection_recovery_success_rate{app="{{app}}"}[{{window}}]))`,
+  op: ">",
+  threshold: 0.95,
+  window: "10m",
+};
 const dataLoss: GateDecl = { kind: "attest", name: "data-loss", description: "data loss incidents = 0, form recovery > 98%" };
 
 const errorRate: GateDecl = {
-  kind: "attest",
+  kind: "prometheus",
   name: "error-rate",
-  description: "session error rate < 1% and no HighSessionErrorRate/TokenRefreshFailures alert firing (seed 001 alerts)",
+  description: "session error rate < 1% (seed 001 alert HighSessionErrorRate)",
+  query: `max(max_over_time(session_error_rate{app="{{app}}"}[{{window}}]))`,
+  op: "<",
+  threshold: 0.01,
+  window: "5m",
 };
+
+/** Phase 1's success criteria before phase 2: error rate < 0.1%, session refresh success > 99%. */
+const coreHealth: GateDecl[] = [
+  { ...errorRate, name: "core-error-rate", description: "phase 1: session error rate < 0.1%", threshold: 0.001, window: "1h" } as GateDecl,
+  {
+    kind: "prometheus",
+    name: "refresh-success",
+    description: "phase 1: session refresh success > 99% (token refresh failures < 1%; seed 001 alert TokenRefreshFailures at 5%)",
+    query: `max(max_over_time(token_refresh_failure_rate{app="{{app}}"}[{{window}}]))`,
+    op: "<",
+    threshold: 0.01,
+    window: "1h",
+  },
+];
 
 export const analyTicket: AppDecl = {
   name: "analy-ticket",
@@ -102,7 +130,7 @@ export const analyTicket: AppDecl = {
       SESSION_PERSISTENCE_FLAGS.connection,
       [
         // Phase 2 starts once phase 1 meets its success criteria.
-        { name: "off", gates: [{ kind: "attest", name: "core-health", description: "phase 1: error rate < 0.1%, session refresh success > 99%" }] },
+        { name: "off", gates: coreHealth },
         { name: "10", soakHours: 3 * DAY, gates: [errorRate, recovery] },
         { name: "50", soakHours: WEEK, gates: [errorRate, recovery] },
         { name: "100" },

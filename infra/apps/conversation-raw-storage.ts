@@ -1,6 +1,6 @@
 /** Seed 004: raw response storage (conversation generation): nine columns, a private bucket, a health view. */
 import { authUsersPopulation, supabaseClientEnv } from "./common";
-import type { AppDecl, KillTriggerDecl } from "./types";
+import type { AppDecl, SqlCheckDecl } from "./types";
 
 const RAW_RESPONSE_COLUMNS = [
   "raw_response_url",
@@ -30,7 +30,7 @@ where created_at > now() - interval '1 hour' and raw_response_path is not null`;
 }
 
 /** Seed 004: parse success under 95% in the last hour rolls raw storage back (20 conversations at least). */
-export const RAW_STORAGE_KILL_TRIGGERS: KillTriggerDecl[] = [
+export const RAW_STORAGE_KILL_TRIGGERS: SqlCheckDecl[] = [
   {
     kind: "sql",
     name: "parse-success-1h",

@@ -1,12 +1,32 @@
 /** Seed 002: conversation metadata tracking, 10% → 50% → 100% with a 48 h soak, and a kill switch. */
 import { authUsersPopulation, DAY, supabaseClientEnv } from "./common";
-import type { AppDecl, GateDecl, KillTriggerDecl } from "./types";
+import type { AppDecl, GateDecl, KillTriggerDecl, PrometheusCheckDecl, SqlCheckDecl } from "./types";
 
-const health: GateDecl = {
-  kind: "attest",
-  name: "error-and-latency",
-  description: "error rate < 1% and average response time < 2 s since the last move (> 5% or > 5 s: kill)",
-};
+/**
+ * Seed 002's day 1–2 watch, from the app's request metrics in Prometheus (a counter
+ * `assistant_requests_total{app, enhanced_context, outcome}` and a histogram
+ * `assistant_request_duration_seconds`): error rate under 1% and p95 response time under 2 s over the
+ * last 15 minutes of enhanced-context requests. A stack without Prometheus acknowledges both by hand.
+ */
+const health: GateDecl[] = [
+  {
+    kind: "prometheus",
+    name: "error-rate",
+    description: "error rate of enhanced-context requests < 1% (seed 002: > 5% is a rollback)",
+    query: `sum(rate(assistant_requests_total{app="{{app}}", enhanced_context="true", outcome="error"}[{{window}}]))
+  / sum(rate(assistant_requests_total{app="{{app}}", enhanced_context="true"}[{{window}}]))`,
+    op: "<",
+    threshold: 0.01,
+  },
+  {
+    kind: "prometheus",
+    name: "response-time",
+    description: "p95 response time of enhanced-context requests < 2 s (seed 002: > 5 s is a rollback)",
+    query: `histogram_quantile(0.95, sum by (le) (rate(assistant_request_duration_seconds_bucket{app="{{app}}", enhanced_context="true"}[{{window}}])))`,
+    op: "<",
+    threshold: 2,
+  },
+];
 
 function metadataShare(minPercent: number): GateDecl {
   return {
@@ -27,7 +47,7 @@ from public.conversations where created_at > now() - interval '24 hours'`,
  * of enhanced-context requests; fewer than 20 is no data.
  */
 const ENHANCED_REQUESTS = `from public.assistant_requests where enhanced_context and created_at > now() - interval '15 minutes'`;
-export const ENHANCED_CONTEXT_KILL_TRIGGERS: KillTriggerDecl[] = [
+export const ENHANCED_CONTEXT_KILL_TRIGGERS: SqlCheckDecl[] = [
   {
     kind: "sql",
     name: "error-share-15m",
@@ -48,6 +68,16 @@ ${ENHANCED_REQUESTS}`,
   },
 ];
 
+/**
+ * The same rollback criteria from Prometheus, for stacks that declare it (the metrics of the gates
+ * above): error rate > 5%, p95 > 5 s over 15 minutes. The SQL triggers stay: they need nothing but
+ * the app's database, and a stack with Prometheus is watched on both.
+ */
+export const ENHANCED_CONTEXT_METRIC_TRIGGERS: KillTriggerDecl[] = [
+  { ...(health[0] as PrometheusCheckDecl), name: "error-rate-5pct", description: "error rate of enhanced-context requests > 5% (seed 002: critical, roll back)", op: ">", threshold: 0.05 },
+  { ...(health[1] as PrometheusCheckDecl), name: "p95-over-5s", description: "p95 response time of enhanced-context requests > 5 s (seed 002: critical, roll back)", op: ">", threshold: 5 },
+];
+
 export const metadataContext: AppDecl = {
   name: "metadata-context",
   seed: "002",
@@ -64,9 +94,9 @@ export const metadataContext: AppDecl = {
       description: "Inject conversation metadata into the prompt; USE_ENHANCED_METADATA_CONTEXT is the kill switch.",
       rungs: [
         { name: "off" },
-        { name: "10", soakHours: 2 * DAY, gates: [health, metadataShare(5)], killTriggers: ENHANCED_CONTEXT_KILL_TRIGGERS },
-        { name: "50", soakHours: 2 * DAY, gates: [health, metadataShare(25)], killTriggers: ENHANCED_CONTEXT_KILL_TRIGGERS },
-        { name: "100", killTriggers: ENHANCED_CONTEXT_KILL_TRIGGERS },
+        { name: "10", soakHours: 2 * DAY, gates: [...health, metadataShare(5)], killTriggers: [...ENHANCED_CONTEXT_KILL_TRIGGERS, ...ENHANCED_CONTEXT_METRIC_TRIGGERS] },
+        { name: "50", soakHours: 2 * DAY, gates: [...health, metadataShare(25)], killTriggers: [...ENHANCED_CONTEXT_KILL_TRIGGERS, ...ENHANCED_CONTEXT_METRIC_TRIGGERS] },
+        { name: "100", killTriggers: [...ENHANCED_CONTEXT_KILL_TRIGGERS, ...ENHANCED_CONTEXT_METRIC_TRIGGERS] },
       ],
       // Server-read (USE_ENHANCED_METADATA_CONTEXT is read by the API route): a kill takes seconds.
       live: true,

@@ -71,9 +71,31 @@ export interface SqlCheckDecl {
   description: string;
 }
 
+/**
+ * A PromQL instant query against the stack's Prometheus (or anything speaking its query API), compared
+ * with a threshold: `value <op> threshold`. `{{feature}}`, `{{app}}` and `{{stack}}` may stand inside
+ * quoted strings (filled in escaped), `{{window}}` where a duration goes. Only exactly one finite, fresh
+ * sample is judged; no series, several, NaN or a stale sample is no data (see `infra/rollout/prometheus.ts`).
+ * In a stack that declares no Prometheus (`rollout-stack:prometheus`), a gate of this kind is an
+ * `attest` gate of the same name (a person checks the number), and a trigger is not evaluated.
+ */
+export interface PrometheusCheckDecl {
+  kind: "prometheus";
+  name: string;
+  query: string;
+  op: ">=" | "<=" | ">" | "<" | "=";
+  threshold: number;
+  /** What `{{window}}` stands for. @default "15m" */
+  window?: string;
+  /** A sample older than this, in seconds, is stale: no data. @default 300 */
+  freshSeconds?: number;
+  description: string;
+}
+
 /** Gates a rung must pass before the feature may advance past it (checked by `rollout`, issue 6). */
 export type GateDecl =
   | SqlCheckDecl
+  | PrometheusCheckDecl
   | {
       kind: "attest";
       name: string;
@@ -84,9 +106,9 @@ export type GateDecl =
 /**
  * A kill trigger, evaluated by `rollout watch` while the feature stands on the rung: it trips when
  * `value <op> threshold` holds, and the feature is killed (to its first rung). A query returns NULL
- * while there is too little data to judge.
+ * (SQL) or no single fresh sample (Prometheus) while there is too little data to judge: never a trip.
  */
-export type KillTriggerDecl = SqlCheckDecl;
+export type KillTriggerDecl = SqlCheckDecl | PrometheusCheckDecl;
 
 export interface RungDecl {
   /** `off`, a percent (`"10"`), a name (`"dry-run"`), a cohort (`"beta"`); see `infra/rollout/ladder.ts`. */

@@ -22,6 +22,7 @@ import type { WatchReport } from "../rollout/watch";
 import { LadderDeclarationError } from "../rollout/ladder";
 import { formatDuration, gatePassed, MoveError, type GateResult } from "../rollout/moves";
 import { DEPRECATED_GATES_DATABASE_URL_PREFIX, GATES_DATABASE_URL_PREFIX } from "../rollout/gates";
+import { PROMETHEUS_ENV } from "../rollout/prometheus";
 import { shareOf } from "../rollout/live";
 import { describeExposure } from "../rollout/exposure";
 import { killNow, LiveKillUnavailable, type KillNowResult } from "../vercel/live-kill";
@@ -67,6 +68,8 @@ options:
                        ROLLOUT_EDGE_CONFIG_ID, else \`pulumi stack output edgeConfigId\`)
   --database-url URL   a read-only URL of the app's database for sql gates, kill triggers and exposure
                        counts (default: env ${GATES_DATABASE_URL_PREFIX}<DATABASE>)
+  --prometheus-url URL the Prometheus query API for prometheus gates and kill triggers (stacks with
+                       prometheus: true; default: env ${PROMETHEUS_ENV.url})
   --main REF           whose first-parent history dates the phases (default: origin/<productionBranch>,
                        <productionBranch>, HEAD: the first that exists)
   --base GITREF        verify, exposure: the commit to compare with (the last deployed commit, or the PR's base)
@@ -84,6 +87,14 @@ environment:
   ${GATES_DATABASE_URL_PREFIX}<DATABASE>
                        a read-only URL of the database for its sql gates, per database: the name
                        upper-cased, other characters as _ (e.g. ${GATES_DATABASE_URL_PREFIX}CHAT_SESSIONS)
+  ${PROMETHEUS_ENV.url}
+                       the Prometheus (or Mimir, Thanos, VictoriaMetrics, Grafana Cloud) query API base URL
+  ${PROMETHEUS_ENV.token} | ${PROMETHEUS_ENV.user} + ${PROMETHEUS_ENV.password}
+                       its credentials: a bearer token, or basic auth (never printed)
+  ${PROMETHEUS_ENV.headers}
+                       extra headers as a JSON object, e.g. {"X-Scope-OrgID": "tenant-1"} (Mimir)
+  ${PROMETHEUS_ENV.caFile}
+                       a CA bundle (PEM) for its TLS certificate
   ${DEPRECATED_GATES_DATABASE_URL_PREFIX}<DATABASE>
                        its old name: still read when the new one is unset, with a notice; removed in
                        the next release
@@ -98,6 +109,7 @@ const OPTIONS = {
   commit: { type: "boolean" },
   "dry-run": { type: "boolean" },
   "database-url": { type: "string" },
+  "prometheus-url": { type: "string" },
   main: { type: "string" },
   base: { type: "string" },
   head: { type: "string" },
@@ -140,6 +152,8 @@ function printStatus(report: StatusReport, out: (s: string) => void): void {
   for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
   const attest = report.rows.some((r) => r.gates.some((g) => g.status === "needs-ack"));
   const unchecked = report.rows.some((r) => r.gates.some((g) => g.status === "unchecked"));
+  // Metric gates with their value, threshold and verdict (the table shows the status only).
+  for (const r of report.rows) for (const g of r.gates) if (g.kind === "prometheus") out(`gate ${g.gate} of ${r.key} (prometheus, ${g.status}): ${g.detail}`);
   for (const r of report.rows) if (r.exposure && r.next) out(`reach of ${r.key} → ${r.next}: ${describeExposure(r.exposure)}`);
   if (attest) out("needs-ack: an attest gate; acknowledge it on the move: rollout advance FEATURE --ack GATE=\"<what you checked>\"");
   if (unchecked) out(`unchecked: an sql gate with no database URL; set ${GATES_DATABASE_URL_PREFIX}<DATABASE> or pass --database-url`);
@@ -275,7 +289,7 @@ export const main = command({ name: "rollout", usage: USAGE, options: OPTIONS, p
     if (!noticed.has(line)) io.err(`rollout: notice: ${line}`);
     noticed.add(line);
   };
-  const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date(), notice };
+  const ws: Workspace = { root: v.cwd ?? io.cwd, env: io.env, now: new Date(), notice, prometheusUrl: v["prometheus-url"] };
   try {
     if (!command) throw new UsageError("no command (status, advance, rollback, kill, set, watch, exposure, verify)");
     if (!v.stack) throw new UsageError(`${command} needs --stack <name>`);

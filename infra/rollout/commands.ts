@@ -22,7 +22,8 @@ import { ConfigError, parseStackConfig, type StackConfig } from "../config";
 import { isStackName, listStacks, rawEntriesFromYaml, readPhaseMaps, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
 import { UsageError } from "../errors";
 import { exposureOfMove, type countExposure, type Exposure } from "./exposure";
-import { databaseUrlEnvName, databaseUrlFor, evaluateGates, GATES_DATABASE_URL_PREFIX, type SqlGate } from "./gates";
+import { databaseUrlEnvName, databaseUrlFor, evaluateGates, GATES_DATABASE_URL_PREFIX, type PrometheusInputs, type SqlGate } from "./gates";
+import { prometheusEndpoint, type evaluatePromCheck, type PrometheusEndpoint } from "./prometheus";
 import {
   ackTrailer,
   commitMessages,
@@ -40,7 +41,7 @@ import {
 import { findRung, ladderOf, rungNames } from "./ladder";
 import { shareOf } from "./live";
 import { reachOfMoves, type MoveReach } from "./reach";
-import { checkMove, classifyMove, diffPhases, gatesFor, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
+import { checkMove, classifyMove, diffPhases, gatesFor, gatesForStack, MoveError, soakStatus, rungDecl, targetOf, type GateResult, type MoveCheck, type MoveKind } from "./moves";
 
 // The CLIs' one usage error (exit code 2), re-exported for callers of these commands.
 export { UsageError };
@@ -58,6 +59,10 @@ export interface Workspace {
   notice?: (line: string) => void;
   /** Counts a move's exposure (injectable for tests). @default countExposure */
   countExposure?: typeof countExposure;
+  /** `--prometheus-url`; else `ROLLOUT_PROMETHEUS_URL` in `env`. Used by stacks that declare `prometheus`. */
+  prometheusUrl?: string;
+  /** Evaluates one Prometheus check (injectable for tests). @default evaluatePromCheck */
+  evaluatePrometheus?: typeof evaluatePromCheck;
 }
 
 /** `stacks/Pulumi.<stack>.yaml`, relative to the root. */
@@ -126,18 +131,37 @@ function historyOf(ws: Workspace, ref: string | undefined, rel: string): FileVer
 
 async function gateResults(
   ws: Workspace,
+  cfg: StackConfig,
   app: AppDecl,
+  key: string,
   gates: ReturnType<typeof gatesFor>,
   acks: ReadonlyMap<string, string>,
   databaseUrl?: string,
 ): Promise<GateResult[]> {
   const db = app.database?.name;
-  return evaluateGates(gates, {
+  return evaluateGates(gatesForStack(gates, cfg.prometheus), {
     acks,
     databaseUrl: db ? databaseUrlFor(db, databaseUrl, ws.env, ws.notice) : undefined,
     databaseUrlEnv: db ? databaseUrlEnvName(db) : undefined,
     run: ws.runSql,
+    prometheus: prometheusInputs(ws, cfg, key),
   });
+}
+
+/** Where the stack's `prometheus` checks of a feature run: the endpoint from `--prometheus-url` or the environment, and the variables. */
+export function prometheusInputs(ws: Workspace, cfg: StackConfig, key: string): PrometheusInputs {
+  let endpoint: PrometheusEndpoint | undefined;
+  try {
+    endpoint = cfg.prometheus ? prometheusEndpoint(ws.env, ws.prometheusUrl) : undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return {
+    endpoint,
+    vars: { feature: key, app: key.split("/")[0], stack: cfg.stack },
+    nowSeconds: ws.now.getTime() / 1000,
+    evaluate: ws.evaluatePrometheus,
+  };
 }
 
 /**
@@ -260,8 +284,8 @@ export async function rolloutStatus(
     let blockers: string[] = [];
     if (next) {
       const move = classifyMove(feature, key, rung, next);
-      gates = await gateResults(ws, app, gatesFor(feature, move), new Map(), options.databaseUrl);
-      blockers = checkMove(feature, move, { now: ws.now, since: start.since, gates }).problems;
+      gates = await gateResults(ws, cfg, app, key, gatesFor(feature, move), new Map(), options.databaseUrl);
+      blockers = checkMove(feature, move, { now: ws.now, since: start.since, gates, prometheus: cfg.prometheus }).problems;
     }
     const exposure = next ? await exposureOf(ws, app, feature, key, rung, next, options.databaseUrl) : undefined;
     rows.push({
@@ -351,7 +375,7 @@ export async function performMove(ws: Workspace, req: MoveRequest): Promise<Move
   const move = classifyMove(feature, key, from, to);
   const gates = gatesFor(feature, move);
   const acks = req.acks ?? new Map<string, string>();
-  const known = new Set(feature.rungs[move.from.index].gates?.filter((g) => g.kind === "attest").map((g) => g.name) ?? []);
+  const known = new Set(gatesForStack(feature.rungs[move.from.index].gates ?? [], cfg.prometheus).filter((g) => g.kind === "attest").map((g) => g.name));
   for (const name of acks.keys()) {
     if (!known.has(name)) {
       throw new UsageError(
@@ -361,8 +385,8 @@ export async function performMove(ws: Workspace, req: MoveRequest): Promise<Move
   }
   const mainRef = mainRefFor(ws, cfg, req.mainRef);
   const start = phaseStart(historyOf(ws, mainRef, rel), key, from);
-  const results = await gateResults(ws, app, gates, acks, req.databaseUrl);
-  const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: req.force ? req.reason : undefined });
+  const results = await gateResults(ws, cfg, app, key, gates, acks, req.databaseUrl);
+  const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: req.force ? req.reason : undefined, prometheus: cfg.prometheus });
   const message = commitMessageFor(req.stack, move.kind, key, from, to, req.reason, check, acks);
   const outcome: MoveOutcome = {
     key,
@@ -549,13 +573,13 @@ export async function verifyStack(
       const move = classifyMove(feature, key, from, to);
       if (move.kind === "stay") continue;
       const start = declaredFrom === undefined ? {} : phaseStart(versions, key, from);
-      const results = (await gateResults(ws, app, gatesFor(feature, move), acks.get(key) ?? new Map())).map((r): GateResult =>
+      const results = (await gateResults(ws, cfg, app, key, gatesFor(feature, move), acks.get(key) ?? new Map())).map((r): GateResult =>
         options.skipSqlGates && r.status === "unchecked"
           ? { ...r, status: "skipped", detail: `skipped (--skip-sql-gates): checked by the deploy-time verify; ${r.detail}` }
           : r,
       );
       const force = forces.find((f) => f.key === key && f.from === from && f.to === to);
-      const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: force?.reason });
+      const check = checkMove(feature, move, { now: ws.now, since: start.since, gates: results, force: force?.reason, prometheus: cfg.prometheus });
       report.findings.push({
         key,
         from: declaredFrom,

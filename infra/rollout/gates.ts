@@ -12,10 +12,63 @@
  * URL it is, as opposed to the migration owner's (`ROLLOUT_MIGRATIONS_DATABASE_URL`, `npm run db`).
  * The URL never appears in output or errors.
  */
-import type { GateDecl } from "../apps/types";
+import type { FeatureDecl, GateDecl, PrometheusCheckDecl } from "../apps/types";
 import { judgeAttestGate, judgeSqlGate, type GateResult } from "./moves";
+import { evaluatePromCheck, PROM_DURATION, PROMETHEUS_ENV, templateProblems, type PrometheusEndpoint, type PromVars } from "./prometheus";
 
 export type SqlGate = Extract<GateDecl, { kind: "sql" }>;
+
+/** Defaults of a Prometheus check's window and freshness. */
+export const PROMETHEUS_DEFAULTS = Object.freeze({ window: "15m", freshSeconds: 300 });
+
+/** Where `prometheus` gates and triggers are evaluated, and with what variables. */
+export interface PrometheusInputs {
+  /** Undefined without a URL: the checks are `unchecked` (never a pass, never a trip). */
+  endpoint?: PrometheusEndpoint;
+  vars: Omit<PromVars, "window">;
+  nowSeconds: number;
+  /** Evaluates one check (injectable for tests). @default evaluatePromCheck */
+  evaluate?: typeof evaluatePromCheck;
+}
+
+/** What is wrong with a feature's `prometheus` gates and kill triggers (template, window, freshness, threshold). */
+export function prometheusDeclarationProblems(feature: FeatureDecl): string[] {
+  const problems: string[] = [];
+  for (const rung of feature.rungs) {
+    const checks = [...(rung.gates ?? []).map((g) => ["gate", g] as const), ...(rung.killTriggers ?? []).map((t) => ["kill trigger", t] as const)];
+    for (const [what, c] of checks) {
+      if (c.kind !== "prometheus") continue;
+      const at = `${feature.name}: ${what} ${c.name} (rung ${rung.name})`;
+      for (const p of templateProblems(c.query)) problems.push(`${at}: ${p}`);
+      if (c.window !== undefined && !PROM_DURATION.test(c.window)) problems.push(`${at}: window ${JSON.stringify(c.window)} is not a PromQL duration (e.g. 15m)`);
+      if (c.freshSeconds !== undefined && !(Number.isFinite(c.freshSeconds) && c.freshSeconds > 0)) problems.push(`${at}: freshSeconds must be a positive number of seconds`);
+      if (!Number.isFinite(c.threshold)) problems.push(`${at}: threshold must be a finite number`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Evaluates one Prometheus check: `holds` is whether `value <op> threshold` holds on exactly one fresh
+ * finite sample; `null` (no series, several, NaN, stale, unreachable, no URL) with the reason otherwise.
+ */
+export async function runPrometheusCheck(check: PrometheusCheckDecl, inputs: PrometheusInputs): Promise<{ holds: boolean | null; value: number | null; reason: string }> {
+  if (!inputs.endpoint) return { holds: null, value: null, reason: `no Prometheus URL (pass --prometheus-url or set ${PROMETHEUS_ENV.url})` };
+  const r = await (inputs.evaluate ?? evaluatePromCheck)(
+    inputs.endpoint,
+    { query: check.query, op: check.op, threshold: check.threshold, freshSeconds: check.freshSeconds ?? PROMETHEUS_DEFAULTS.freshSeconds },
+    { ...inputs.vars, window: check.window ?? PROMETHEUS_DEFAULTS.window },
+    { nowSeconds: inputs.nowSeconds },
+  );
+  return { holds: r.holds, value: r.value, reason: r.reason };
+}
+
+/** A `prometheus` gate's result: the comparison holds → pass, fails → fail; no verdict → hold (`unchecked` without a URL). */
+export function judgePrometheusGate(gate: PrometheusCheckDecl, r: { holds: boolean | null; value: number | null; reason: string }, hasEndpoint: boolean): GateResult {
+  const base = { gate: gate.name, kind: "prometheus" as const, value: r.value };
+  if (r.holds === null) return { ...base, status: hasEndpoint ? "hold" : "unchecked", detail: `${r.reason}: ${hasEndpoint ? "hold" : "not checked"}; ${gate.description}` };
+  return { ...base, status: r.holds ? "pass" : "fail", detail: `${r.reason}; ${gate.description}` };
+}
 
 /** The prefix of the gates' read-only URL variables; the database name follows. */
 export const GATES_DATABASE_URL_PREFIX = "ROLLOUT_GATES_DATABASE_URL_";
@@ -126,17 +179,26 @@ export interface GateInputs {
   databaseUrlEnv?: string;
   /** Runs the sql gates (injectable for tests). @default runSqlGates */
   run?: (url: string, gates: readonly SqlGate[]) => Promise<GateResult[]>;
+  /** For `prometheus` gates. Without it they are `unchecked`. */
+  prometheus?: PrometheusInputs;
 }
 
-/** Evaluates gates in declaration order: attest from acks, sql on the database (or `unchecked`). */
+/** Evaluates gates in declaration order: attest from acks, sql on the database, prometheus on its URL (or `unchecked`). */
 export async function evaluateGates(gates: readonly GateDecl[], inputs: GateInputs): Promise<GateResult[]> {
   const sqlGates = gates.filter((g): g is SqlGate => g.kind === "sql");
   const sqlResults = new Map<string, GateResult>();
   if (sqlGates.length && inputs.databaseUrl) {
     for (const r of await (inputs.run ?? runSqlGates)(inputs.databaseUrl, sqlGates)) sqlResults.set(r.gate, r);
   }
+  const promResults = new Map<string, GateResult>();
+  for (const g of gates) {
+    if (g.kind !== "prometheus") continue;
+    const p = inputs.prometheus ?? { vars: { feature: "", app: "", stack: "" }, nowSeconds: 0 };
+    promResults.set(g.name, judgePrometheusGate(g, await runPrometheusCheck(g, p), !!p.endpoint));
+  }
   return gates.map((g): GateResult => {
     if (g.kind === "attest") return judgeAttestGate(g, inputs.acks);
+    if (g.kind === "prometheus") return promResults.get(g.name)!;
     return (
       sqlResults.get(g.name) ?? {
         gate: g.name,

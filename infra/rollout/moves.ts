@@ -98,6 +98,17 @@ export function gatesFor(feature: FeatureDecl, move: Move): GateDecl[] {
   return isForward(move) ? (rungDecl(feature, move.from).gates ?? []) : [];
 }
 
+/**
+ * The gates as a stack sees them: in a stack without Prometheus, a `prometheus` gate is an `attest`
+ * gate of the same name, which a person acknowledges after checking the number by hand.
+ */
+export function gatesForStack(gates: readonly GateDecl[], prometheus: boolean): GateDecl[] {
+  if (prometheus) return [...gates];
+  return gates.map((g) =>
+    g.kind === "prometheus" ? { kind: "attest" as const, name: g.name, description: `${g.description} (no Prometheus in this stack: check ${g.op} ${g.threshold} by hand)` } : g,
+  );
+}
+
 export function isForward(move: Move): boolean {
   return move.kind === "advance" || move.kind === "shortcut" || move.kind === "skip-forward";
 }
@@ -201,6 +212,8 @@ export interface MoveContext {
   gates?: readonly GateResult[];
   /** A reason to force a move the rules refuse; recorded with the move. */
   force?: string;
+  /** The stack's metrics are in Prometheus (else `prometheus` gates are attest gates: `gatesForStack`). @default false */
+  prometheus?: boolean;
 }
 
 export interface MoveCheck {
@@ -244,7 +257,7 @@ export function checkMove(feature: FeatureDecl, move: Move, ctx: MoveContext): M
       );
     }
     const results = new Map((ctx.gates ?? []).map((g) => [g.gate, g]));
-    for (const gate of gatesFor(feature, move)) {
+    for (const gate of gatesForStack(gatesFor(feature, move), !!ctx.prometheus)) {
       const result = results.get(gate.name) ?? {
         gate: gate.name,
         kind: gate.kind,

@@ -10,7 +10,11 @@
  * - the verdict (`readSample`, `judgeSample`): exactly one finite sample, no older than the freshness
  *   window, is compared with the threshold; anything else (no series, several, NaN or ±Inf, a stale
  *   sample, an error answer) is no verdict, with the reason. A gate then holds and a kill trigger does
- *   not trip: no data never passes;
+ *   not trip: no data never passes. Known limit: an instant query's answer carries the evaluation
+ *   time, not the samples' (checked against a real Prometheus), so the freshness window catches old
+ *   answers (a caching front end, a clock far off) but not a series that stopped updating without a
+ *   staleness marker: Prometheus still returns its last sample for 5 minutes (its look-back). A series
+ *   that disappears from a scrape, or a target that goes down, is marked stale and gives no data;
  * - the client (`prometheusEndpoint`, `queryPrometheus`): the URL and credentials from the environment
  *   (bearer token, basic auth, extra headers such as `X-Scope-OrgID`, a CA bundle), a POST of the
  *   query with a time limit. Credentials are never part of a message: errors name the URL without its
@@ -31,33 +35,41 @@ export interface PromVars {
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const STRING_VARS = new Set(["feature", "app", "stack"]);
-/** A PromQL duration: one or more `<digits><unit>` (`1h30m`). */
-export const PROM_DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+/** A PromQL duration as Prometheus accepts it: units from largest to smallest, each once (`1h30m`), not zero. */
+export const PROM_DURATION = /^(?!(0+[a-z]+)+$)(?=\d)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m(?!s))?(\d+s)?(\d+ms)?$/;
 
-type Context = '"' | "'" | "`" | null;
+/** Where a character stands: in a string of that quote (`=~` marks a regex matcher's string), or outside. */
+type Context = '"' | "'" | "`" | "=~" | null;
 
 /** Each placeholder of the template with where it stands: inside a string (which quote) or not. */
-function placeholders(template: string): { name: string; start: number; end: number; context: Context }[] {
+function placeholders(template: string): { name: string; start: number; end: number; context: Context; quote: string }[] {
   // Where strings are, by PromQL's lexer rules: `"` and `'` strings take backslash escapes, backticks none.
   const contextAt: Context[] = [];
+  const quoteAt: string[] = [];
   let context: Context = null;
+  let quoteOf = "";
   for (let i = 0; i < template.length; i++) {
     const c = template[i];
     contextAt[i] = context;
+    quoteAt[i] = context === null ? "" : quoteOf;
     if (context === null) {
-      if (c === '"' || c === "'" || c === "`") context = c;
+      if (c === '"' || c === "'" || c === "`") {
+        // The string of a regex matcher (`=~`, `!~`) is a pattern: a value there would match more than itself.
+        context = /[=!]~\s*$/.test(template.slice(0, i)) && c !== "`" ? "=~" : c;
+        quoteOf = c;
+      }
       else if (c === "#") {
         // A comment runs to the end of the line.
         while (i + 1 < template.length && template[i + 1] !== "\n") contextAt[++i] = null;
       }
-    } else if (context !== "`" && c === "\\") {
+    } else if (quoteOf !== "`" && c === "\\") {
       contextAt[++i] = context;
-    } else if (c === context) {
+    } else if (c === quoteOf) {
       context = null;
     }
   }
-  const out: { name: string; start: number; end: number; context: Context }[] = [];
-  for (const m of template.matchAll(PLACEHOLDER)) out.push({ name: m[1], start: m.index!, end: m.index! + m[0].length, context: contextAt[m.index!] ?? null });
+  const out: { name: string; start: number; end: number; context: Context; quote: string }[] = [];
+  for (const m of template.matchAll(PLACEHOLDER)) out.push({ name: m[1], start: m.index!, end: m.index! + m[0].length, context: contextAt[m.index!] ?? null, quote: quoteAt[m.index!] ?? "" });
   return out;
 }
 
@@ -72,6 +84,7 @@ export function templateProblems(template: string): string[] {
     } else if (STRING_VARS.has(p.name)) {
       if (p.context === null) problems.push(`${at} must stand inside a quoted string (e.g. {feature="${at}"}), where its value is escaped`);
       if (p.context === "`") problems.push(`${at} cannot stand in a backtick string (no escapes there); use "…"`);
+      if (p.context === "=~") problems.push(`${at} cannot stand in a regex matcher (=~, !~), where its value would be a pattern; match it with = or !=`);
     } else {
       problems.push(`${at} is not a variable; use {{feature}}, {{app}}, {{stack}} or {{window}}`);
     }
@@ -98,7 +111,7 @@ export function fillPromQL(template: string, vars: PromVars): string {
   let last = 0;
   for (const p of placeholders(template)) {
     const value = vars[p.name as keyof PromVars];
-    out += template.slice(last, p.start) + (p.name === "window" ? value : escapePromString(value, p.context as '"' | "'"));
+    out += template.slice(last, p.start) + (p.name === "window" ? value : escapePromString(value, p.quote as '"' | "'"));
     last = p.end;
   }
   return out + template.slice(last);

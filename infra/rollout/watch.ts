@@ -30,11 +30,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { AppDecl, FeatureDecl, KillTriggerDecl } from "../apps/types";
+import type { AppDecl, FeatureDecl, KillTriggerDecl, PrometheusCheckDecl, SqlCheckDecl } from "../apps/types";
 import type { KillRecord } from "../sdk/live";
 import { readPhases, setPhase } from "../stack-file";
-import { loadStack, mainRefFor, UsageError, type Workspace } from "./commands";
-import { databaseUrlEnvName, databaseUrlFor, GATES_DATABASE_URL_PREFIX, runSqlGates, type SqlGate, type SqlGateOptions } from "./gates";
+import { loadStack, mainRefFor, prometheusInputs, UsageError, type Workspace } from "./commands";
+import { databaseUrlEnvName, databaseUrlFor, GATES_DATABASE_URL_PREFIX, runPrometheusCheck, runSqlGates, type SqlGate, type SqlGateOptions } from "./gates";
+import { PROMETHEUS_ENV } from "./prometheus";
 import { fileAt, git, GitError, repoPath, resolveCommit } from "./history";
 import { shareOf } from "./live";
 import { judgeSqlGate, type GateResult } from "./moves";
@@ -63,7 +64,7 @@ export interface TriggerResult {
  * `value <op> threshold` holds, which is exactly when the trigger trips, for every op; so the comparison
  * (and its NULL and non-number rules) is written once, in `judgeSqlGate`.
  */
-export function triggerGate(trigger: KillTriggerDecl): SqlGate {
+export function triggerGate(trigger: SqlCheckDecl): SqlGate {
   return { kind: "sql", name: trigger.name, query: trigger.query, op: trigger.op, threshold: trigger.threshold, description: trigger.description };
 }
 
@@ -91,8 +92,16 @@ export function triggerResultOf(trigger: KillTriggerDecl, gate: GateResult): Tri
   return { trigger: trigger.name, status: "error", value: null, detail: `not evaluated (${gate.status}): ${gate.detail}` };
 }
 
+/** A Prometheus trigger's result: the comparison holds → trip; does not → ok; no verdict (no single fresh sample) → no-data, never a trip. */
+export function prometheusTriggerResult(trigger: PrometheusCheckDecl, r: { holds: boolean | null; value: number | null; reason: string }): TriggerResult {
+  if (r.holds === null || r.value === null) return { trigger: trigger.name, status: "no-data", value: null, detail: `${r.reason}: never a trip; ${trigger.description}` };
+  return r.holds
+    ? { trigger: trigger.name, status: "trip", value: r.value, detail: `${r.reason}: trips; ${trigger.description}` }
+    : { trigger: trigger.name, status: "ok", value: r.value, detail: `${r.reason}: no trip; ${trigger.description}` };
+}
+
 /** Judges a trigger's value without a database (the rule `evaluateTriggers` applies to what a query returns). */
-export function judgeTrigger(trigger: KillTriggerDecl, value: number | null | undefined): TriggerResult {
+export function judgeTrigger(trigger: SqlCheckDecl, value: number | null | undefined): TriggerResult {
   return triggerResultOf(trigger, judgeSqlGate(triggerGate(trigger), value));
 }
 
@@ -107,7 +116,7 @@ export interface TriggerOptions extends SqlGateOptions {
  * read-only with a statement timeout, rolled back (`runSqlGates`). NULL or no row is `no-data`, a failed
  * query or connection is `error`; neither trips. The URL never appears in the results.
  */
-export async function evaluateTriggers(databaseUrl: string, triggers: readonly KillTriggerDecl[], options: TriggerOptions = {}): Promise<TriggerResult[]> {
+export async function evaluateTriggers(databaseUrl: string, triggers: readonly SqlCheckDecl[], options: TriggerOptions = {}): Promise<TriggerResult[]> {
   if (triggers.length === 0) return [];
   const gates = triggers.map(triggerGate);
   const results = options.run ? await options.run(databaseUrl, gates) : await runSqlGates(databaseUrl, gates, { timeoutMs: options.timeoutMs });
@@ -327,7 +336,7 @@ export interface WatchReport {
 }
 
 /** The features `watchStack` evaluates: above their first rung, on a rung that declares kill triggers. */
-export function watchedFeatures(cfg: { apps: readonly AppDecl[]; phases: Readonly<Record<string, string>> }): {
+export function watchedFeatures(cfg: { apps: readonly AppDecl[]; phases: Readonly<Record<string, string>>; prometheus?: boolean }): {
   app: AppDecl;
   feature: FeatureDecl;
   key: string;
@@ -340,7 +349,8 @@ export function watchedFeatures(cfg: { apps: readonly AppDecl[]; phases: Readonl
       const rung = cfg.phases[key] ?? feature.rungs[0].name;
       const index = feature.rungs.findIndex((r) => r.name === rung);
       if (index < 0) throw new Error(`bug: ${key} stands on "${rung}", not a rung of its ladder (the stack config should have refused it)`);
-      const triggers = feature.rungs[index].killTriggers ?? [];
+      // A stack without Prometheus does not evaluate its triggers (they are not checks it can make).
+      const triggers = (feature.rungs[index].killTriggers ?? []).filter((t) => t.kind === "sql" || cfg.prometheus);
       return index > 0 && triggers.length ? [{ app, feature, key, rung, triggers }] : [];
     }),
   );
@@ -371,20 +381,31 @@ export async function watchStack(ws: Workspace, options: WatchOptions): Promise<
   for (const { app, feature, key, rung, triggers: decls } of watched) {
     const row: WatchedFeature = { key, rung, live: !!feature.live, triggers: [] };
     report.features.push(row);
-    const db = app.database?.name;
-    if (!db) {
-      row.unchecked = `app ${app.name} declares no database: its kill triggers cannot be evaluated`;
-      continue;
+    // SQL triggers on the app's database, Prometheus ones on the stack's Prometheus; a side that cannot
+    // be asked is reported unchecked and the other side still runs.
+    const sqlDecls = decls.filter((t): t is SqlCheckDecl => t.kind === "sql");
+    const promDecls = decls.filter((t): t is PrometheusCheckDecl => t.kind === "prometheus");
+    const evaluated: { decl: KillTriggerDecl; result: TriggerResult }[] = [];
+    const unchecked: string[] = [];
+    if (sqlDecls.length) {
+      const db = app.database?.name;
+      const url = db ? databaseUrlFor(db, options.databaseUrl, ws.env, ws.notice) : undefined;
+      if (!db) unchecked.push(`app ${app.name} declares no database: its kill triggers cannot be evaluated`);
+      else if (!url) unchecked.push(`no database URL: set ${databaseUrlEnvName(db)} (a read-only role) to watch ${key}`);
+      else (await evaluateTriggers(url, sqlDecls, { timeoutMs: options.timeoutMs, run: ws.runSql })).forEach((result, i) => evaluated.push({ decl: sqlDecls[i], result }));
     }
-    const url = databaseUrlFor(db, options.databaseUrl, ws.env, ws.notice);
-    if (!url) {
-      row.unchecked = `no database URL: set ${databaseUrlEnvName(db)} (a read-only role) to watch ${key}`;
-      continue;
+    if (promDecls.length) {
+      const inputs = prometheusInputs(ws, cfg, key);
+      if (!inputs.endpoint) unchecked.push(`no Prometheus URL: set ${PROMETHEUS_ENV.url} (or pass --prometheus-url) to watch ${key}'s metric triggers`);
+      else for (const t of promDecls) evaluated.push({ decl: t, result: prometheusTriggerResult(t, await runPrometheusCheck(t, inputs)) });
     }
-    row.triggers = await evaluateTriggers(url, decls, { timeoutMs: options.timeoutMs, run: ws.runSql });
-    const i = row.triggers.findIndex((t) => t.status === "trip");
-    if (i < 0) continue;
-    const trip: Trip = { trigger: decls[i].name, value: row.triggers[i].value!, op: decls[i].op, threshold: decls[i].threshold };
+    if (unchecked.length) row.unchecked = unchecked.join("; ");
+    // In declaration order, as the report lists them.
+    evaluated.sort((a, b) => decls.indexOf(a.decl) - decls.indexOf(b.decl));
+    row.triggers = evaluated.map((e) => e.result);
+    const hit = evaluated.find((e) => e.result.status === "trip");
+    if (!hit) continue;
+    const trip: Trip = { trigger: hit.decl.name, value: hit.result.value!, op: hit.decl.op, threshold: hit.decl.threshold };
     row.tripped = trip;
     report.tripped++;
     const first = feature.rungs[0].name;

@@ -22,6 +22,7 @@ import type { AppDecl, CronDecl, Target } from "../apps/types";
 import { TARGETS } from "../apps/types";
 import { ConfigError, NAMESPACE, type StackConfig } from "../config";
 import { deliveredValues, deliversTo } from "../rollout/ladder";
+import { prometheusDeclarationProblems } from "../rollout/gates";
 import { liveDeclarationProblems } from "../rollout/live";
 import { EDGE_CONFIG_ENV, LIVE_ITEM_ENV } from "../sdk/live";
 import { validateCrons } from "./crons";
@@ -251,7 +252,7 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
     }
   }
 
-  for (const feature of app.features) problems.push(...liveDeclarationProblems(feature));
+  for (const feature of app.features) problems.push(...liveDeclarationProblems(feature), ...prometheusDeclarationProblems(feature));
   // Live features: the store's connection string and the item's key, on production only (the item holds
   // production's shares; preview deployments keep their build-time values).
   if (config.edgeConfig && app.features.some((f) => f.live)) {

@@ -61,14 +61,14 @@ describe("rollout CLI in a temporary git repository", () => {
     const enhanced = row("metadata-context/enhanced-context") as { since: string; soakLeftMs: number; gates: { gate: string; status: string }[] };
     expect(Math.round((Date.now() - Date.parse(enhanced.since)) / 3_600_000)).toBe(1);
     expect(Math.round(enhanced.soakLeftMs / 3_600_000)).toBe(47);
-    expect(enhanced.gates.map((g) => `${g.gate}:${g.status}`)).toEqual(["error-and-latency:needs-ack", "metadata-share-24h:unchecked"]);
+    expect(enhanced.gates.map((g) => `${g.gate}:${g.status}`)).toEqual(["error-rate:needs-ack", "response-time:needs-ack", "metadata-share-24h:unchecked"]);
     expect(row("analy-ticket/connection")).toMatchObject({ rung: "10", next: "50", soakLeftMs: 0 });
     expect(row("analy-ticket/core")).toMatchObject({ rung: "100", ready: false });
     expect(row("analy-ticket/core").next).toBeUndefined();
 
     const text = rollout(["status", "--stack", "prod"]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^metadata-context\/enhanced-context +50 +\S+ \S+ +1 d 2[23] h of 2 d +100 +hold +error-and-latency:needs-ack metadata-share-24h:unchecked$/m);
+    expect(text.stdout).toMatch(/^metadata-context\/enhanced-context +50 +\S+ \S+ +1 d 2[23] h of 2 d +100 +hold +error-rate:needs-ack response-time:needs-ack metadata-share-24h:unchecked$/m);
   });
 
   it("advance: off → 10, committed with --commit; the stack file keeps its comments", () => {

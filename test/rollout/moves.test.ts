@@ -1,3 +1,4 @@
+import { judgePrometheusGate } from "../../infra/rollout/gates";
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
 import type { FeatureDecl, GateDecl } from "../../infra/apps/types";
@@ -28,7 +29,11 @@ function feature(key: string): FeatureDecl {
 /** Every gate of the rung being left passes (sql: pass; attest: acked). */
 function passing(f: FeatureDecl, from: string, to: string): GateResult[] {
   return gatesFor(f, classifyMove(f, "k", from, to)).map((g) =>
-    g.kind === "sql" ? judgeSqlGate(g, g.op === "<=" || g.op === "<" ? g.threshold - 1 : g.threshold + 1) : judgeAttestGate(g, new Map([[g.name, "checked"]])),
+    g.kind === "sql"
+      ? judgeSqlGate(g, g.op === "<=" || g.op === "<" ? g.threshold - 1 : g.threshold + 1)
+      : g.kind === "attest"
+        ? judgeAttestGate(g, new Map([[g.name, "checked"]]))
+        : judgePrometheusGate(g, { holds: true, value: 0, reason: "ok" }, true),
   );
 }
 

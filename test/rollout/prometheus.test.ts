@@ -51,9 +51,17 @@ describe("templates", () => {
     expect(() => fillPromQL("errors{feature={{feature}}}", VARS)).toThrow(/^PromQL template: \{\{feature\}\} must stand inside/);
   });
 
+  it("escapes for the string's own quote, whatever other quotes stand before it; refuses a regex matcher", () => {
+    expect(fillPromQL(`x{a="it's {{app}}"}`, { ...VARS, app: "o'k\"" })).toBe(`x{a="it's o'k\\""}`);
+    expect(templateProblems('x{feature=~"{{feature}}"}')).toEqual(["{{feature}} cannot stand in a regex matcher (=~, !~), where its value would be a pattern; match it with = or !="]);
+    expect(templateProblems("x{feature!~ '{{feature}}'}")).toHaveLength(1);
+  });
+
   it("refuses a window that is not a duration", () => {
     expect(() => fillPromQL("rate(x[{{window}}])", { ...VARS, window: "5m] or vector(1) #" })).toThrow('window "5m] or vector(1) #" is not a duration');
     expect(fillPromQL("rate(x[{{window}}])", { ...VARS, window: "1h30m" })).toBe("rate(x[1h30m])");
+    // As Prometheus parses durations: largest unit first, each once, not zero.
+    for (const w of ["1m1h", "1s1s", "0s", "m", ""]) expect(() => fillPromQL("rate(x[{{window}}])", { ...VARS, window: w }), w).toThrow(/is not a duration/);
   });
 });
 

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_KILL_TRIGGERS } from "../../infra/apps/analy-ticket";
 import { RAW_STORAGE_KILL_TRIGGERS } from "../../infra/apps/conversation-raw-storage";
 import { ENHANCED_CONTEXT_KILL_TRIGGERS } from "../../infra/apps/metadata-context";
-import type { KillTriggerDecl } from "../../infra/apps/types";
+import type { SqlCheckDecl } from "../../infra/apps/types";
 import type { Workspace } from "../../infra/rollout/commands";
 import { runSqlGates } from "../../infra/rollout/gates";
 import { killItem, liveItemValue } from "../../infra/rollout/live";
@@ -150,7 +150,7 @@ describe("the catalog's kill triggers on seeded data", () => {
 
 describe("trigger queries: errors never trip; read-only, time-limited, one connection", () => {
   // Ops that would trip on any number, so only the error rule keeps them from tripping.
-  const custom = (name: string, query: string): KillTriggerDecl => ({ kind: "sql", name, query, op: ">=", threshold: Number.MIN_SAFE_INTEGER, description: name });
+  const custom = (name: string, query: string): SqlCheckDecl => ({ kind: "sql", name, query, op: ">=", threshold: Number.MIN_SAFE_INTEGER, description: name });
 
   it("a query on a missing table is an error; the next trigger still runs on the same connection", async () => {
     const { url } = await database("analy-ticket", false);

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
-import type { KillTriggerDecl } from "../../infra/apps/types";
+import type { SqlCheckDecl } from "../../infra/apps/types";
 import { UsageError, type Workspace } from "../../infra/rollout/commands";
 import { judgeSqlGate, type GateResult } from "../../infra/rollout/moves";
 import { parseTrailers } from "../../infra/rollout/history";
@@ -27,7 +27,7 @@ import {
 } from "../../infra/rollout/watch";
 import { gitFixture, type GitFixture } from "./git-fixture";
 
-const trigger = (op: KillTriggerDecl["op"], threshold = 5, name = `t${op}`): KillTriggerDecl => ({
+const trigger = (op: SqlCheckDecl["op"], threshold = 5, name = `t${op}`): SqlCheckDecl => ({
   kind: "sql",
   name,
   query: "select 1",
@@ -38,7 +38,7 @@ const trigger = (op: KillTriggerDecl["op"], threshold = 5, name = `t${op}`): Kil
 
 describe("judgeTrigger: a trigger trips exactly when its gate would pass", () => {
   // [op, below (4), at (5), above (6)]: what trips.
-  const table: [KillTriggerDecl["op"], boolean, boolean, boolean][] = [
+  const table: [SqlCheckDecl["op"], boolean, boolean, boolean][] = [
     [">", false, false, true],
     [">=", false, true, true],
     ["<", true, false, false],
