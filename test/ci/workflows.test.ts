@@ -279,6 +279,14 @@ describe("rollout-watch.yml", () => {
     expect(job).toMatchObject({ concurrency: { group: "rollout-watch-${{ matrix.stack }}", "cancel-in-progress": false } });
   });
 
+  it("gives the verify before pulumi up and the watch the Prometheus settings, from secrets", () => {
+    const PROMETHEUS = ["ROLLOUT_PROMETHEUS_URL", "ROLLOUT_PROMETHEUS_TOKEN", "ROLLOUT_PROMETHEUS_USER", "ROLLOUT_PROMETHEUS_PASSWORD", "ROLLOUT_PROMETHEUS_HEADERS"];
+    const deploy = workflows["deploy.yml"];
+    for (const env of [deploy.jobs.deploy.env ?? {}, deploy.jobs["deploy-prod"].env ?? {}, job.env ?? {}]) {
+      for (const k of PROMETHEUS) expect(env[k], k).toBe(`\${{ secrets.${k} }}`);
+    }
+  });
+
   it("gives the watch a read-only URL for every catalog database, the Vercel token and the store", () => {
     const databases = [...new Set(CATALOG.flatMap((a) => (a.database ? [a.database.name] : [])))];
     const env = job.env ?? {};
