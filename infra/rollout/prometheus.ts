@@ -280,8 +280,15 @@ export function queryPrometheus(endpoint: PrometheusEndpoint, query: string, opt
   const form = new URLSearchParams({ query, ...(options.timeSeconds !== undefined ? { time: String(options.timeSeconds) } : {}) }).toString();
   const timeoutMs = options.timeoutMs ?? 10_000;
   const transport = target.protocol === "https:" ? https : http;
+  // A gateway's error page may echo the request: never let a credential through in a message.
+  const secrets = Object.values(endpoint.headers).flatMap((v) => {
+    const [scheme, value = ""] = v.split(/ (.*)/s);
+    const decoded = scheme === "Basic" ? Buffer.from(value, "base64").toString("utf8").split(":") : [];
+    return [v, value, ...decoded].filter((x) => x.length >= 4);
+  });
+  const redact = (text: string) => secrets.reduce((t, x) => t.split(x).join("[secret]"), text);
   return new Promise((resolve, reject) => {
-    const fail = (message: string) => reject(new PrometheusError(`${where}: ${message}`));
+    const fail = (message: string) => reject(new PrometheusError(redact(`${where}: ${message}`)));
     const req = transport.request(
       target,
       {

@@ -176,6 +176,15 @@ describe("the client, against a local stand-in", () => {
     expect(e1).toBeInstanceOf(PrometheusError);
     expect((e1 as Error).message).toBe(`http://127.0.0.1:${new URL(base).port}: HTTP 502: not a query answer ("<html>bad gateway</html>")`);
 
+    // A gateway that echoes the request's credentials in its error page: they are not quoted.
+    answer = (res) => {
+      res.writeHead(502);
+      res.end(`bad gateway for ${seen.at(-1)!.headers.authorization}`);
+    };
+    const echoed = await queryPrometheus(endpoint, "x").catch((e: unknown) => e as Error);
+    expect((echoed as Error).message).toContain("bad gateway for [secret]");
+    expect((echoed as Error).message).not.toMatch(/pw-secret|dXNlcjpwdy1zZWNyZXQ/);
+
     answer = () => undefined; // never answers
     const e2 = await queryPrometheus(endpoint, "x", { timeoutMs: 200 }).catch((e: unknown) => e as Error);
     expect((e2 as Error).message).toBe(`http://127.0.0.1:${new URL(base).port}: no answer within 200 ms`);
