@@ -146,11 +146,15 @@ export function judgeSqlGate(gate: Extract<GateDecl, { kind: "sql" }>, value: nu
     return { ...base, status: "hold", value: null, detail: `no data yet (the query returned ${value === null ? "NULL" : "no row"}): hold; ${gate.description}` };
   }
   if (!Number.isFinite(value)) return { ...base, status: "error", value: null, detail: `the query returned ${value}, not a number` };
-  const ok = compare(value, gate.op, gate.threshold);
+  const ok = compareValue(value, gate.op, gate.threshold);
   return { ...base, status: ok ? "pass" : "fail", value, detail: `${value} ${gate.op} ${gate.threshold} is ${ok}; ${gate.description}` };
 }
 
-function compare(value: number, op: Extract<GateDecl, { kind: "sql" }>["op"], threshold: number): boolean {
+/** A check's comparison (`sql` and `prometheus` gates, kill triggers). */
+export type Comparison = Extract<GateDecl, { kind: "sql" }>["op"];
+
+/** `value <op> threshold`. */
+export function compareValue(value: number, op: Comparison, threshold: number): boolean {
   switch (op) {
     case ">=":
       return value >= threshold;

@@ -23,6 +23,9 @@
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
+import { compareValue, type Comparison } from "./moves";
+
+export { compareValue, type Comparison };
 
 /** The variables a query template may use. */
 export interface PromVars {
@@ -148,23 +151,6 @@ export function readSample(body: unknown): SampleReading {
   const value = sampleValue(point[1]);
   if (!Number.isFinite(value)) return { kind: "none", reason: `the value is ${String(point[1])}, not a number to judge` };
   return { kind: "sample", value, at: point[0] };
-}
-
-export type Comparison = ">=" | "<=" | ">" | "<" | "=";
-
-export function compareValue(value: number, op: Comparison, threshold: number): boolean {
-  switch (op) {
-    case ">=":
-      return value >= threshold;
-    case "<=":
-      return value <= threshold;
-    case ">":
-      return value > threshold;
-    case "<":
-      return value < threshold;
-    case "=":
-      return value === threshold;
-  }
 }
 
 /** The verdict on a reading: `holds` when `value <op> threshold`; `null` when there is nothing to judge (with the reason). */
