@@ -41,11 +41,39 @@ describe("bucketing spec: golden vectors (test/fixtures/bucketing-vectors.json)"
   it.each(vectors.shares)("inRollout($feature, $id, $share, $cohorts) = $in", ({ feature, id, share, cohorts, in: expected }) => {
     expect(inRollout(feature, id, share, { cohorts })).toBe(expected);
   });
+
+  it("pins the spec's boundary: an ID whose bucket equals the percent is in at that percent, out one below (the SQL test reads the same vectors)", () => {
+    const boundary = vectors.shares.filter((v) => !v.cohorts.length && /^\d+$/.test(v.share) && bucket(v.feature, v.id) === Number(v.share));
+    expect(boundary.length).toBeGreaterThanOrEqual(3);
+    for (const v of boundary) {
+      expect(v.in).toBe(true);
+      const below = vectors.shares.find((w) => w.feature === v.feature && w.id === v.id && w.share === String(Number(v.share) - 1));
+      expect(below?.in).toBe(false);
+    }
+  });
 });
 
 describe("utf8Bytes", () => {
   it.each(["", "ascii", "éàü", "日本語", "😀👍🏽", "e\u0301", "a\ud800b", "\udc00x\ud83d"])("matches TextEncoder for %j", (s) => {
     expect(Array.from(utf8Bytes(s))).toEqual(Array.from(new TextEncoder().encode(s)));
+  });
+
+  it.each([
+    ["\u007f", [0x7f]],
+    ["\u0080", [0xc2, 0x80]],
+    ["\u07ff", [0xdf, 0xbf]],
+    ["\u0800", [0xe0, 0xa0, 0x80]],
+    ["\uffff", [0xef, 0xbf, 0xbf]],
+    ["\u{10000}", [0xf0, 0x90, 0x80, 0x80]],
+    ["\u{10ffff}", [0xf4, 0x8f, 0xbf, 0xbf]],
+    ["\ud800\udc00", [0xf0, 0x90, 0x80, 0x80]],
+    ["\udbff\udfff", [0xf4, 0x8f, 0xbf, 0xbf]],
+    // Lone surrogates are U+FFFD, as TextEncoder writes them.
+    ["\ud800", [0xef, 0xbf, 0xbd]],
+    ["\udfff", [0xef, 0xbf, 0xbd]],
+    ["\udbffa", [0xef, 0xbf, 0xbd, 0x61]],
+  ])("encodes the length boundary %j as %j", (s, bytes) => {
+    expect(Array.from(utf8Bytes(s))).toEqual(bytes);
   });
 });
 
