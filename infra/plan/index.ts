@@ -16,7 +16,6 @@ import { CATALOG } from "../apps";
 import type { FeatureDecl } from "../apps/types";
 import { ConfigError } from "../config";
 import { UsageError } from "../errors";
-import type { countExposure } from "../rollout/exposure";
 import { fileAt, isGitRepo } from "../rollout/history";
 import { reachOfMoves, type ReachSources } from "../rollout/reach";
 import { readStackFile, stackFileEnvironments, StackFileError } from "../stack-file";
@@ -50,8 +49,6 @@ export interface PlanOptions {
    * `ROLLOUT_GATES_DATABASE_URL_<DATABASE>` in `env`; else the offline form.
    */
   databaseUrl?: string;
-  /** Counts one move (injectable for tests). @default countExposure */
-  countExposure?: typeof countExposure;
 }
 
 export interface PlanOutcome {
@@ -174,7 +171,6 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const reach = await reachOfMoves(report.phases, reachSources(options.stack, head.value, base.value, fallback), {
     databaseUrl: options.databaseUrl,
     env: options.env ?? process.env,
-    count: options.countExposure,
   });
   for (const r of reach) report.phases.find((p) => p.key === r.key && p.target === r.target)!.exposure = r.exposure;
   return { report, redact };

@@ -21,9 +21,9 @@ import type { AppDecl, FeatureDecl } from "../apps/types";
 import { ConfigError, parseStackConfig, type StackConfig } from "../config";
 import { isStackName, listStacks, rawEntriesFromYaml, readPhaseMaps, readPhases, readStackFile, setPhase, stackFileEntries, stackFileRel as relativeStackFile, STACKS_DIR } from "../stack-file";
 import { UsageError } from "../errors";
-import { exposureOfMove, type countExposure, type Exposure } from "./exposure";
+import { exposureOfMove, type Exposure } from "./exposure";
 import { databaseUrlEnvName, databaseUrlFor, evaluateGates, GATES_DATABASE_URL_PREFIX, type PrometheusInputs, type SqlGate } from "./gates";
-import { prometheusEndpoint, type evaluatePromCheck, type PrometheusEndpoint } from "./prometheus";
+import { prometheusEndpoint, type PrometheusEndpoint } from "./prometheus";
 import {
   ackTrailer,
   commitMessages,
@@ -57,12 +57,8 @@ export interface Workspace {
   runSql?: (url: string, gates: readonly SqlGate[]) => Promise<GateResult[]>;
   /** Receives notices, e.g. a database URL read from a deprecated variable (it may repeat them). */
   notice?: (line: string) => void;
-  /** Counts a move's exposure (injectable for tests). @default countExposure */
-  countExposure?: typeof countExposure;
   /** `--prometheus-url`; else `ROLLOUT_PROMETHEUS_URL` in `env`. Used by stacks that declare `prometheus`. */
   prometheusUrl?: string;
-  /** Evaluates one Prometheus check (injectable for tests). @default evaluatePromCheck */
-  evaluatePrometheus?: typeof evaluatePromCheck;
 }
 
 /** `stacks/Pulumi.<stack>.yaml`, relative to the root. */
@@ -160,7 +156,6 @@ export function prometheusInputs(ws: Workspace, cfg: StackConfig, key: string): 
     endpoint,
     vars: { feature: key, app: key.split("/")[0], stack: cfg.stack },
     nowSeconds: ws.now.getTime() / 1000,
-    evaluate: ws.evaluatePrometheus,
   };
 }
 
@@ -171,7 +166,7 @@ export function prometheusInputs(ws: Workspace, cfg: StackConfig, key: string): 
 async function exposureOf(ws: Workspace, app: AppDecl, feature: FeatureDecl, key: string, from: string, to: string, databaseUrl?: string): Promise<Exposure | undefined> {
   if (!app.population || !app.database) return undefined;
   const move = { feature: key, from: shareOf(feature, from), to: shareOf(feature, to) };
-  return exposureOfMove({ database: app.database.name, population: app.population }, move, { databaseUrl, env: ws.env, notice: ws.notice, count: ws.countExposure });
+  return exposureOfMove({ database: app.database.name, population: app.population }, move, { databaseUrl, env: ws.env, notice: ws.notice });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -216,7 +211,7 @@ export async function exposureReport(ws: Workspace, options: { stack: string; ba
         return app?.population && app.database ? { database: app.database.name, population: app.population } : undefined;
       },
     },
-    { databaseUrl: options.databaseUrl, env: ws.env, notice: ws.notice, count: ws.countExposure },
+    { databaseUrl: options.databaseUrl, env: ws.env, notice: ws.notice },
   );
   return {
     format: "rollout-stack.exposure/v1",

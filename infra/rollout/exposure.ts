@@ -107,15 +107,13 @@ export interface PopulationSource {
   population: PopulationDecl;
 }
 
-/** How counts are made: the URL (explicit, else the database's gates variable) and the counter. */
+/** Where counts are made: the URL (explicit, else the database's gates variable). */
 export interface ExposureOptions {
   /** `--database-url`: used for every database (callers refuse it when moves span several). */
   databaseUrl?: string;
   env: NodeJS.ProcessEnv;
   /** Receives a notice when a URL is read from a deprecated variable. */
   notice?: (line: string) => void;
-  /** Counts one move (injectable for tests). @default countExposure */
-  count?: typeof countExposure;
 }
 
 /**
@@ -127,7 +125,7 @@ export async function exposureOfMove(source: PopulationSource, move: { feature: 
   const url = databaseUrlFor(source.database, options.databaseUrl, options.env, options.notice);
   if (!url) return { kind: "offline", text: offlineExposure(move.from, move.to, `run with --database-url or ${databaseUrlEnvName(source.database)} for counts`) };
   try {
-    const counts = await (options.count ?? countExposure)(url, source.population, move);
+    const counts = await countExposure(url, source.population, move);
     return { kind: "counts", counts, population: source.population.description };
   } catch (e) {
     return { kind: "error", text: (e as Error).message };

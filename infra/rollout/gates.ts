@@ -27,8 +27,6 @@ export interface PrometheusInputs {
   endpoint?: PrometheusEndpoint;
   vars: Omit<PromVars, "window">;
   nowSeconds: number;
-  /** Evaluates one check (injectable for tests). @default evaluatePromCheck */
-  evaluate?: typeof evaluatePromCheck;
 }
 
 /** What is wrong with a feature's `prometheus` gates and kill triggers (template, window, freshness, threshold). */
@@ -48,13 +46,16 @@ export function prometheusDeclarationProblems(feature: FeatureDecl): string[] {
   return problems;
 }
 
+/** The result of a check that had no URL to ask. */
+const NO_PROMETHEUS_URL = { holds: null, value: null, reason: `no Prometheus URL (pass --prometheus-url or set ${PROMETHEUS_ENV.url})` };
+
 /**
  * Evaluates one Prometheus check: `holds` is whether `value <op> threshold` holds on exactly one fresh
  * finite sample; `null` (no series, several, NaN, stale, unreachable, no URL) with the reason otherwise.
  */
 export async function runPrometheusCheck(check: PrometheusCheckDecl, inputs: PrometheusInputs): Promise<{ holds: boolean | null; value: number | null; reason: string }> {
-  if (!inputs.endpoint) return { holds: null, value: null, reason: `no Prometheus URL (pass --prometheus-url or set ${PROMETHEUS_ENV.url})` };
-  const r = await (inputs.evaluate ?? evaluatePromCheck)(
+  if (!inputs.endpoint) return NO_PROMETHEUS_URL;
+  const r = await evaluatePromCheck(
     inputs.endpoint,
     { query: check.query, op: check.op, threshold: check.threshold, freshSeconds: check.freshSeconds ?? PROMETHEUS_DEFAULTS.freshSeconds },
     { ...inputs.vars, window: check.window ?? PROMETHEUS_DEFAULTS.window },
@@ -193,8 +194,8 @@ export async function evaluateGates(gates: readonly GateDecl[], inputs: GateInpu
   const promResults = new Map<string, GateResult>();
   for (const g of gates) {
     if (g.kind !== "prometheus") continue;
-    const p = inputs.prometheus ?? { vars: { feature: "", app: "", stack: "" }, nowSeconds: 0 };
-    promResults.set(g.name, judgePrometheusGate(g, await runPrometheusCheck(g, p), !!p.endpoint));
+    const p = inputs.prometheus;
+    promResults.set(g.name, judgePrometheusGate(g, p ? await runPrometheusCheck(g, p) : NO_PROMETHEUS_URL, !!p?.endpoint));
   }
   return gates.map((g): GateResult => {
     if (g.kind === "attest") return judgeAttestGate(g, inputs.acks);
