@@ -10,6 +10,7 @@ import { readMigrationFiles, type MigrationFile } from "../../infra/supabase/mig
 import { loadSqlParser, parseFile } from "../../infra/supabase/migrations/parse-gate";
 import { planMigrations } from "../../infra/supabase/migrations/plan";
 import { splitStatements } from "../../infra/supabase/migrations/split";
+import { prng } from "../support/prng";
 
 beforeAll(loadSqlParser);
 
@@ -107,18 +108,6 @@ describe("golden cases: both readings agree on every literal form", () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("property: random interleavings of literals, comments and statements", () => {
   // Fragments that are valid inside a SELECT list; `tricky` ones fool the CLI's splitter.
   const literals = [
@@ -137,7 +126,7 @@ describe("property: random interleavings of literals, comments and statements", 
   const dangers = ["commit", "begin", "drop table t", "truncate t", "vacuum", "savepoint s"];
 
   it("never accepts a file hiding a dangerous statement, and never refuses one without a tricky literal", () => {
-    const random = rng(20251212);
+    const random = prng(20251212);
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
     let refusedTricky = 0;
     for (let run = 0; run < 400; run++) {

@@ -1,0 +1,80 @@
+// @ts-check
+/**
+ * `npm run mutation` (test/mutation/run.ts): StrykerJS mutates the pure core, one group at a time,
+ * and runs only the unit tests that import the group's modules (vitest.mutation.config.mts reads
+ * `tests` below). Groups keep the cost of a static mutant (one that runs when a module loads, such
+ * as a schema or a table; it needs every test of its run) to the few test files that matter.
+ * ROLLOUT_MUTATION_GROUP names the group; without it, every module against every listed test.
+ * Incremental: reports/stryker-incremental-<group>.json (reports/ is not in git) lets a rerun test
+ * only mutants whose code or covering tests changed.
+ */
+
+/** @type {Record<string, { mutate: string[], tests: string[] }>} */
+export const groups = {
+  rollout: {
+    mutate: ["infra/rollout/moves.ts", "infra/rollout/ladder.ts", "infra/sdk/bucketing.ts"],
+    tests: [
+      "test/rollout/moves.test.ts",
+      "test/rollout/watch.test.ts",
+      "test/rollout/bucketing.test.ts",
+      "test/apps/catalog.test.ts",
+      "test/sdk/live.test.ts",
+      "test/rollout/live.test.ts",
+    ],
+  },
+  migrations: {
+    mutate: ["infra/supabase/migrations/plan.ts", "infra/supabase/migrations/split.ts"],
+    tests: ["test/supabase/plan.test.ts", "test/supabase/split.test.ts", "test/supabase/parse-gate.test.ts"],
+  },
+  vercel: {
+    mutate: ["infra/vercel/env-plan.ts"],
+    tests: ["test/vercel/env-plan.test.ts", "test/vercel/live-plan.test.ts"],
+  },
+  config: {
+    mutate: ["infra/config.ts", "infra/stack-file.ts"],
+    tests: [
+      "test/config.test.ts",
+      "test/stack-file.test.ts",
+      "test/vercel/env-plan.test.ts",
+      "test/vercel/live-plan.test.ts",
+      "test/rollout/live.test.ts",
+      "test/model/diff.test.ts",
+      "test/plan/report.test.ts",
+      "test/plan/markdown.test.ts",
+    ],
+  },
+};
+
+const name = process.env.ROLLOUT_MUTATION_GROUP;
+if (name !== undefined && !(name in groups)) throw new Error(`ROLLOUT_MUTATION_GROUP=${name}: no such group (${Object.keys(groups).join(", ")})`);
+const group = name === undefined ? undefined : groups[name];
+const tag = name ?? "all";
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+const config = {
+  packageManager: "npm",
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutation.config.mts" },
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: "perTest",
+  mutate: group ? group.mutate : Object.values(groups).flatMap((g) => g.mutate),
+  incremental: true,
+  incrementalFile: `reports/stryker-incremental-${tag}.json`,
+  reporters: ["progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${tag}.html` },
+  jsonReporter: { fileName: `reports/mutation/${tag}.json` },
+  concurrency: 2,
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: true,
+};
+export default config;
+
+/**
+ * Survivors no test can kill because the program behaves the same with them (test/mutation/scores.ts
+ * leaves them out of the score). Each: the module, Stryker's mutator name, the source it replaces,
+ * the replacement, and why nothing observable changes. An entry that no longer survives fails the run.
+ * @type {import('./test/mutation/scores').EquivalentMutant[]}
+ */
+export const equivalentMutants = [];

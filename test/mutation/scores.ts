@@ -1,0 +1,137 @@
+/**
+ * The mutation score of each module, from Stryker's JSON report (reports/mutation/mutation.json,
+ * the mutation-testing-elements report format). Pure: no Stryker, no files.
+ *
+ * Score = detected / (detected + undetected), as Stryker counts it: detected = killed + timed out,
+ * undetected = survived + no coverage; compile and runtime errors and ignored mutants do not count.
+ * One difference: a survivor listed in the config's `equivalentMutants` (a mutant no test can kill,
+ * because the program behaves the same) counts as neither, and is shown with its reason.
+ */
+
+/** The part of a mutation-testing-elements report this module reads. */
+export interface MutationReport {
+  files: Record<string, { source: string; mutants: ReportMutant[] }>;
+}
+export interface ReportMutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: "Killed" | "Survived" | "NoCoverage" | "Timeout" | "CompileError" | "RuntimeError" | "Ignored" | "Pending";
+  /** Lines and columns start at 1 in this format. */
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+
+/** A surviving mutant that changes nothing a caller can observe, with why. */
+export interface EquivalentMutant {
+  file: string;
+  mutator: string;
+  /** The source the mutant replaces, as written (whitespace runs compare as one space). */
+  original: string;
+  replacement: string;
+  reason: string;
+}
+
+export interface ModuleScore {
+  file: string;
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  equivalent: number;
+  /** Compile errors, runtime errors and ignored mutants: not in the score. */
+  invalid: number;
+  /** Percent, or null when the module has no valid mutant. */
+  score: number | null;
+}
+
+export interface Survivor {
+  file: string;
+  line: number;
+  column: number;
+  mutator: string;
+  original: string;
+  replacement: string;
+  status: "Survived" | "NoCoverage";
+}
+
+export interface Scores {
+  modules: ModuleScore[];
+  survivors: Survivor[];
+  /** Listed equivalents that matched no surviving mutant: killed since, or the code moved on. */
+  stale: EquivalentMutant[];
+}
+
+const squash = (s: string) => s.replace(/\s+/g, " ").trim();
+
+/** The source text a mutant replaces. */
+export function originalOf(source: string, location: ReportMutant["location"]): string {
+  const lines = source.split("\n");
+  const { start, end } = location;
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
+  return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
+}
+
+function matches(e: EquivalentMutant, file: string, mutator: string, original: string, replacement: string): boolean {
+  return e.file === file && e.mutator === mutator && squash(e.original) === squash(original) && squash(e.replacement) === squash(replacement);
+}
+
+export function scoreReport(report: MutationReport, equivalents: readonly EquivalentMutant[] = []): Scores {
+  const used = new Set<EquivalentMutant>();
+  const modules: ModuleScore[] = [];
+  const survivors: Survivor[] = [];
+  for (const file of Object.keys(report.files).sort()) {
+    const { source, mutants } = report.files[file];
+    const row: ModuleScore = { file, killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, invalid: 0, score: null };
+    for (const m of mutants) {
+      if (m.status === "Killed") row.killed++;
+      else if (m.status === "Timeout") row.timeout++;
+      else if (m.status === "Survived" || m.status === "NoCoverage") {
+        const original = originalOf(source, m.location);
+        const replacement = m.replacement ?? "";
+        const equivalent = equivalents.find((e) => matches(e, file, m.mutatorName, original, replacement));
+        if (equivalent) {
+          used.add(equivalent);
+          row.equivalent++;
+          continue;
+        }
+        if (m.status === "Survived") row.survived++;
+        else row.noCoverage++;
+        survivors.push({ file, line: m.location.start.line, column: m.location.start.column, mutator: m.mutatorName, original, replacement, status: m.status });
+      } else if (m.status !== "Pending") row.invalid++;
+    }
+    const detected = row.killed + row.timeout;
+    const valid = detected + row.survived + row.noCoverage;
+    row.score = valid ? (100 * detected) / valid : null;
+    modules.push(row);
+  }
+  survivors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  return { modules, survivors, stale: equivalents.filter((e) => !used.has(e)) };
+}
+
+/** Rounded down to one decimal, so 89.99 never prints as a passing 90.0. */
+export function formatScore(score: number | null): string {
+  return score === null ? "n/a" : `${(Math.floor(score * 10) / 10).toFixed(1)}%`;
+}
+
+/** A markdown table (the README shows it): one row per module, then the total. */
+export function scoreTable(modules: readonly ModuleScore[]): string[] {
+  const total = modules.reduce(
+    (t, m) => ({ ...t, killed: t.killed + m.killed, timeout: t.timeout + m.timeout, survived: t.survived + m.survived, noCoverage: t.noCoverage + m.noCoverage, equivalent: t.equivalent + m.equivalent }),
+    { file: "all", killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, invalid: 0, score: null } as ModuleScore,
+  );
+  const valid = total.killed + total.timeout + total.survived + total.noCoverage;
+  total.score = valid ? (100 * (total.killed + total.timeout)) / valid : null;
+  const row = (m: ModuleScore, name: string) =>
+    `| ${name} | ${formatScore(m.score)} | ${m.killed + m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.equivalent} |`;
+  return [
+    "| module | score | killed | survived | no coverage | equivalent |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...modules.map((m) => row(m, `\`${m.file}\``)),
+    row(total, "**all**"),
+  ];
+}
+
+/** Modules under `minimum` percent, as lines naming each. */
+export function belowMinimum(modules: readonly ModuleScore[], minimum: number): string[] {
+  return modules.filter((m) => m.score !== null && m.score < minimum).map((m) => `${m.file}: ${formatScore(m.score)} (minimum ${minimum}%)`);
+}
