@@ -5,6 +5,7 @@ import type { FeatureDecl, GateDecl } from "../../infra/apps/types";
 import {
   checkMove,
   classifyMove,
+  compareValue,
   formatDuration,
   gatesFor,
   judgeAttestGate,
@@ -178,14 +179,18 @@ describe("gates", () => {
   ] as const)("sql value %s → %s", (value, status) => {
     expect(judgeSqlGate(sql, value).status).toBe(status);
   });
+  // Every comparison a gate or kill trigger can declare, just below, at and just above its threshold:
+  // a gate that passes on the wrong side lets a bad move through (or blocks a good one).
   it.each([
-    ["<=", 10, 10, "pass"],
-    ["<=", 11, 10, "fail"],
-    ["<", 10, 10, "fail"],
-    [">", 10, 10, "fail"],
-    ["=", 100, 100, "pass"],
-  ] as const)("%s: %s vs %s → %s", (op, value, threshold, status) => {
-    expect(judgeSqlGate({ ...sql, op, threshold }, value).status).toBe(status);
+    [">=", "fail", "pass", "pass"],
+    ["<=", "pass", "pass", "fail"],
+    [">", "fail", "fail", "pass"],
+    ["<", "pass", "fail", "fail"],
+    ["=", "fail", "pass", "fail"],
+  ] as const)("%s: below, at and above the threshold → %s, %s, %s", (op, below, at, above) => {
+    const gate = { ...sql, op, threshold: 10 };
+    expect([9.99, 10, 10.01].map((value) => judgeSqlGate(gate, value).status)).toEqual([below, at, above]);
+    expect([9.99, 10, 10.01].map((value) => compareValue(value, op, 10))).toEqual([below, at, above].map((s) => s === "pass"));
   });
   it("no data is a hold with a reason, not a pass", () => {
     expect(judgeSqlGate(sql, null).detail).toContain("no data yet (the query returned NULL): hold");
