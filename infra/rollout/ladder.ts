@@ -29,7 +29,7 @@ export class LadderDeclarationError extends Error {}
 
 /** Builds a feature's ladder, checking the declaration (names unique, percents rising, cohorts known). */
 export function ladderOf(feature: FeatureDecl): Ladder {
-  const cohorts = new Set(feature.cohorts ?? []);
+  const cohorts = new Set(feature.cohorts);
   const seen = new Set<string>();
   const rungs: Rung[] = [];
   let activeCohorts: string[] = [];
@@ -43,7 +43,8 @@ export function ladderOf(feature: FeatureDecl): Ladder {
       rungs.push({ name, index, kind: "off" });
     } else if (PERCENT.test(name)) {
       const percent = Number(name);
-      if (percent <= lastPercent || percent === 0) {
+      // lastPercent starts at 0, so this also refuses a "0" rung (the rung for nobody is "off").
+      if (percent <= lastPercent) {
         throw new LadderDeclarationError(`${feature.name}: percent rungs must rise (got ${percent} after ${lastPercent})`);
       }
       lastPercent = percent;
@@ -81,7 +82,7 @@ export function rungNames(ladder: Ladder): string[] {
  * (`pulumi config set --path` writes integers). Returns undefined for values that are not rung names.
  */
 export function normalizeRungValue(value: unknown): string | undefined {
-  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
   if (typeof value === "string") return value;
   return undefined;
 }

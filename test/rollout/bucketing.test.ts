@@ -55,7 +55,7 @@ describe("bucketing spec: golden vectors (test/fixtures/bucketing-vectors.json)"
 });
 
 describe("utf8Bytes", () => {
-  it.each(["", "ascii", "éàü", "日本語", "😀👍🏽", "e\u0301", "a\ud800b", "\udc00x\ud83d"])("matches TextEncoder for %j", (s) => {
+  it.each(["", "ascii", "éàü", "日本語", "😀👍🏽", "e\u0301", "a\ud800b", "\udc00x\ud83d", "\ud800\ue000", "\udbff\uffff", "\ud83d\ud83d\ude00", "x\ud800"])("matches TextEncoder for %j", (s) => {
     expect(Array.from(utf8Bytes(s))).toEqual(Array.from(new TextEncoder().encode(s)));
   });
 
@@ -73,6 +73,11 @@ describe("utf8Bytes", () => {
     ["\ud800", [0xef, 0xbf, 0xbd]],
     ["\udfff", [0xef, 0xbf, 0xbd]],
     ["\udbffa", [0xef, 0xbf, 0xbd, 0x61]],
+    // A high surrogate followed by anything but a low surrogate (here just above the low range) is lone too.
+    ["\ud800\ue000", [0xef, 0xbf, 0xbd, 0xee, 0x80, 0x80]],
+    ["\udbff\uffff", [0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbf]],
+    // A lone high surrogate at the end of the string.
+    ["x\ud800", [0x78, 0xef, 0xbf, 0xbd]],
   ])("encodes the length boundary %j as %j", (s, bytes) => {
     expect(Array.from(utf8Bytes(s))).toEqual(bytes);
   });
@@ -101,6 +106,20 @@ describe("parseShare", () => {
   ])("refuses %j (%s)", (share, why) => {
     expect(() => parseShare(share)).toThrow(ShareError);
     expect(() => parseShare(share)).toThrow(why);
+  });
+
+  it("its refusal reads as a ShareError naming the share, what is wrong and what is expected (String(e), a stack trace's first line)", () => {
+    let error: unknown;
+    try {
+      inRollout("shop/checkout", "user-1", "beta+25%");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ShareError);
+    expect((error as ShareError).share).toBe("beta+25%");
+    const text = 'ShareError: "beta+25%" is not a rollout share ("25%" is neither a percent 0..100 nor a cohort name); expected e.g. "0", "10", "100", "beta" or "beta+25"';
+    expect(String(error)).toBe(text);
+    expect((error as Error).stack?.split("\n")[0]).toBe(text);
   });
 });
 
