@@ -181,6 +181,8 @@ export interface SoakStatus {
   requiredHours: number;
   /** When the rung began on the main branch; undefined = not there yet (uncommitted or unmerged). */
   since?: Date;
+  /** Time soaked so far, in ms (0 when not on main yet, or when its start is in the future: clock skew). */
+  elapsedMs: number;
   /** Time left, in ms (0 when soaked). An unknown start counts from now. */
   leftMs: number;
   ok: boolean;
@@ -190,9 +192,9 @@ export interface SoakStatus {
 export function soakStatus(decl: RungDecl, since: Date | undefined, now: Date): SoakStatus {
   const requiredHours = decl.soakHours ?? 0;
   const requiredMs = requiredHours * 3_600_000;
-  const elapsed = since ? Math.max(0, now.getTime() - since.getTime()) : 0;
-  const leftMs = Math.max(0, requiredMs - elapsed);
-  return { requiredHours, since, leftMs, ok: leftMs === 0 };
+  const elapsedMs = since ? Math.max(0, now.getTime() - since.getTime()) : 0;
+  const leftMs = Math.max(0, requiredMs - elapsedMs);
+  return { requiredHours, since, elapsedMs, leftMs, ok: leftMs === 0 };
 }
 
 /**
@@ -200,12 +202,13 @@ export function soakStatus(decl: RungDecl, since: Date | undefined, now: Date): 
  * left (never claims less than is left), down for time elapsed.
  */
 export function formatDuration(ms: number, round: "up" | "down" = "up"): string {
-  const minutes = round === "up" ? Math.ceil(ms / 60_000) : Math.floor(ms / 60_000);
+  const roundTo = (unit: number) => (round === "up" ? Math.ceil(ms / unit) : Math.floor(ms / unit));
+  const minutes = roundTo(60_000);
   if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
+  if (minutes < 24 * 60) return minutes % 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes / 60} h`;
+  // Above a day the minutes are dropped, so the hours are rounded the same way (1 d 3 h 44 min left is "1 d 4 h").
+  const hours = roundTo(3_600_000);
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${hours / 24} d`;
 }
 
 export interface MoveContext {
@@ -256,7 +259,7 @@ export function checkMove(feature: FeatureDecl, move: Move, ctx: MoveContext): M
       const need = formatDuration(soak.requiredHours * 3_600_000);
       problems.push(
         soak.since
-          ? `${key}: ${from.name} has soaked ${formatDuration(ctx.now.getTime() - soak.since.getTime(), "down")} of its ${need} (since ${soak.since.toISOString()}); ${formatDuration(soak.leftMs)} left, until ${new Date(ctx.now.getTime() + soak.leftMs).toISOString()}`
+          ? `${key}: ${from.name} has soaked ${formatDuration(soak.elapsedMs, "down")} of its ${need} (since ${soak.since.toISOString()}); ${formatDuration(soak.leftMs)} left, until ${new Date(ctx.now.getTime() + soak.leftMs).toISOString()}`
           : `${key}: ${from.name} is not on the main branch yet (uncommitted or unmerged), so its ${need} soak has not started; it starts when the change lands on main`,
       );
     }

@@ -278,6 +278,17 @@ describe("soak", () => {
     expect(formatDuration(2 * HOUR - 1, "down")).toBe("1 h 59 min");
     expect(formatDuration(26 * HOUR + 59 * MIN, "down")).toBe("1 d 2 h");
   });
+  it("above a day, rounds the hours the same way: time left up (1 d 3 h 44 min is 1 d 4 h), time elapsed down", () => {
+    expect(formatDuration(27 * HOUR + 44 * MIN)).toBe("1 d 4 h");
+    expect(formatDuration(27 * HOUR + 44 * MIN, "down")).toBe("1 d 3 h");
+    expect(formatDuration(47 * HOUR + 1)).toBe("2 d");
+    expect(formatDuration(48 * HOUR - 1, "down")).toBe("1 d 23 h");
+    expect(formatDuration(48 * HOUR)).toBe("2 d");
+  });
+  it("a phase start in the future (clock skew) has soaked nothing, never a negative time", () => {
+    const since = new Date(NOW.getTime() + 6 * MIN);
+    expect(soakStatus({ name: "10", soakHours: 24 }, since, NOW)).toMatchObject({ elapsedMs: 0, leftMs: 24 * HOUR, ok: false });
+  });
 });
 
 // A ladder declared here, so every message can be read in full: off → 5 → 10 → 25 → 50 → 100; 10 soaks a
@@ -355,8 +366,14 @@ describe("checkMove: the soak of the rung being left", () => {
   it("an advance before the soak is over is refused with the time soaked (rounded down), the time left (rounded up) and when it ends", () => {
     const c = check("10", "25", { since: FRESH });
     expect(c.problems).toEqual([FRESH_PROBLEM]);
-    expect(c.soak).toEqual({ requiredHours: 24, since: FRESH, leftMs: 3 * HOUR + 44 * MIN + 20_000, ok: false });
+    expect(c.soak).toEqual({ requiredHours: 24, since: FRESH, elapsedMs: 20 * HOUR + 15 * MIN + 40_000, leftMs: 3 * HOUR + 44 * MIN + 20_000, ok: false });
     expect(c.allowed).toBe(false);
+  });
+  it("a phase start in the future (clock skew) reads as 0 min soaked, with the whole soak left", () => {
+    const since = new Date(NOW.getTime() + 6 * MIN);
+    expect(check("10", "25", { since }).problems).toEqual([
+      "shop/checkout: 10 has soaked 0 min of its 1 d (since 2026-11-22T12:06:00.000Z); 1 d left, until 2026-11-23T12:00:00.000Z",
+    ]);
   });
   it("an advance from a rung not yet on main is refused: its soak has not started", () => {
     const c = check("10", "25", { since: undefined });
