@@ -56,7 +56,7 @@ const config = {
   testRunner: "vitest",
   vitest: { configFile: "vitest.mutation.config.mts" },
   checkers: ["typescript"],
-  tsconfigFile: "tsconfig.json",
+  tsconfigFile: "tsconfig.mutation.json",
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: "perTest",
   mutate: group ? group.mutate : Object.values(groups).flatMap((g) => g.mutate),

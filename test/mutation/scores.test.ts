@@ -140,6 +140,12 @@ describe("the mutation run's config (stryker.config.mjs)", async () => {
     }
   });
 
+  it("the checker's tsconfig (tsconfig.mutation.json) starts from exactly the mutated modules", () => {
+    const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.mutation.json"), "utf8")) as { files: string[]; include: string[] };
+    expect([...tsconfig.files].sort()).toEqual([...config.default.mutate].sort());
+    expect(tsconfig.include).toEqual([]);
+  });
+
   it("every listed equivalent names a mutated module and gives a reason", () => {
     for (const e of config.equivalentMutants) {
       expect(config.default.mutate, JSON.stringify(e)).toContain(e.file);
