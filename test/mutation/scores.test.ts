@@ -28,6 +28,7 @@ const report: MutationReport = {
         mutant("NoCoverage", "ArrayDeclaration", "[]", [4, 14], [6, 2]),
         mutant("CompileError", "StringLiteral", '""', [5, 3], [5, 6]),
         mutant("Ignored", "StringLiteral", '""', [5, 3], [5, 6]),
+        { ...mutant("Ignored", "ArrayDeclaration", "[]", [4, 14], [6, 2]), static: true },
       ],
     },
     "infra/a.ts": { source: "x", mutants: [mutant("Killed", "StringLiteral", '""', [1, 1], [1, 2])] },
@@ -35,11 +36,11 @@ const report: MutationReport = {
 };
 
 describe("scoreReport", () => {
-  it("counts detected (killed, timed out) over valid mutants per module, sorted by file; errors and ignored do not count", () => {
+  it("counts detected (killed, timed out) over valid mutants per module, sorted by file; errors, ignored and static mutants do not count", () => {
     const { modules } = scoreReport(report);
     expect(modules.map((m) => m.file)).toEqual(["infra/a.ts", "infra/b.ts"]);
     const b = modules[1];
-    expect(b).toMatchObject({ killed: 1, timeout: 1, survived: 1, noCoverage: 1, equivalent: 0, invalid: 2 });
+    expect(b).toMatchObject({ killed: 1, timeout: 1, survived: 1, noCoverage: 1, equivalent: 0, static: 1, invalid: 2 });
     expect(b.score).toBe(50);
     expect(modules[0].score).toBe(100);
   });
@@ -89,11 +90,11 @@ describe("formatting", () => {
 
   it("a markdown table with a row per module and the total over all mutants", () => {
     expect(scoreTable(scoreReport(report).modules)).toEqual([
-      "| module | score | killed | survived | no coverage | equivalent |",
-      "| --- | ---: | ---: | ---: | ---: | ---: |",
-      "| `infra/a.ts` | 100.0% | 1 | 0 | 0 | 0 |",
-      "| `infra/b.ts` | 50.0% | 2 | 1 | 1 | 0 |",
-      "| **all** | 60.0% | 3 | 1 | 1 | 0 |",
+      "| module | score | killed | survived | no coverage | equivalent | static (not run) |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| `infra/a.ts` | 100.0% | 1 | 0 | 0 | 0 | 0 |",
+      "| `infra/b.ts` | 50.0% | 2 | 1 | 1 | 0 | 1 |",
+      "| **all** | 60.0% | 3 | 1 | 1 | 0 | 1 |",
     ]);
   });
 

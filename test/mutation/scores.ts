@@ -3,7 +3,8 @@
  * the mutation-testing-elements report format). Pure: no Stryker, no files.
  *
  * Score = detected / (detected + undetected), as Stryker counts it: detected = killed + timed out,
- * undetected = survived + no coverage; compile and runtime errors and ignored mutants do not count.
+ * undetected = survived + no coverage; compile and runtime errors and ignored mutants (static ones
+ * among them) do not count.
  * One difference: a survivor listed in the config's `equivalentMutants` (a mutant no test can kill,
  * because the program behaves the same) counts as neither, and is shown with its reason.
  */
@@ -16,6 +17,8 @@ export interface ReportMutant {
   id: string;
   mutatorName: string;
   replacement?: string;
+  /** Stryker marks a mutant static when it runs as its module loads. */
+  static?: boolean;
   status: "Killed" | "Survived" | "NoCoverage" | "Timeout" | "CompileError" | "RuntimeError" | "Ignored" | "Pending";
   /** Lines and columns start at 1 in this format. */
   location: { start: { line: number; column: number }; end: { line: number; column: number } };
@@ -38,7 +41,9 @@ export interface ModuleScore {
   survived: number;
   noCoverage: number;
   equivalent: number;
-  /** Compile errors, runtime errors and ignored mutants: not in the score. */
+  /** Static mutants the run ignored (stryker.config.mjs `ignoreStatic`): not in the score. */
+  static: number;
+  /** Compile errors (the TypeScript checker's), runtime errors, other ignored mutants: not in the score. */
   invalid: number;
   /** Percent, or null when the module has no valid mutant. */
   score: number | null;
@@ -81,7 +86,7 @@ export function scoreReport(report: MutationReport, equivalents: readonly Equiva
   const survivors: Survivor[] = [];
   for (const file of Object.keys(report.files).sort()) {
     const { source, mutants } = report.files[file];
-    const row: ModuleScore = { file, killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, invalid: 0, score: null };
+    const row: ModuleScore = { file, killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, static: 0, invalid: 0, score: null };
     for (const m of mutants) {
       if (m.status === "Killed") row.killed++;
       else if (m.status === "Timeout") row.timeout++;
@@ -97,7 +102,8 @@ export function scoreReport(report: MutationReport, equivalents: readonly Equiva
         if (m.status === "Survived") row.survived++;
         else row.noCoverage++;
         survivors.push({ file, line: m.location.start.line, column: m.location.start.column, mutator: m.mutatorName, original, replacement, status: m.status });
-      } else if (m.status !== "Pending") row.invalid++;
+      } else if (m.status === "Ignored" && m.static) row.static++;
+      else if (m.status !== "Pending") row.invalid++;
     }
     const detected = row.killed + row.timeout;
     const valid = detected + row.survived + row.noCoverage;
@@ -116,16 +122,24 @@ export function formatScore(score: number | null): string {
 /** A markdown table (the README shows it): one row per module, then the total. */
 export function scoreTable(modules: readonly ModuleScore[]): string[] {
   const total = modules.reduce(
-    (t, m) => ({ ...t, killed: t.killed + m.killed, timeout: t.timeout + m.timeout, survived: t.survived + m.survived, noCoverage: t.noCoverage + m.noCoverage, equivalent: t.equivalent + m.equivalent }),
-    { file: "all", killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, invalid: 0, score: null } as ModuleScore,
+    (t, m) => ({
+      ...t,
+      killed: t.killed + m.killed,
+      timeout: t.timeout + m.timeout,
+      survived: t.survived + m.survived,
+      noCoverage: t.noCoverage + m.noCoverage,
+      equivalent: t.equivalent + m.equivalent,
+      static: t.static + m.static,
+    }),
+    { file: "all", killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, static: 0, invalid: 0, score: null } as ModuleScore,
   );
   const valid = total.killed + total.timeout + total.survived + total.noCoverage;
   total.score = valid ? (100 * (total.killed + total.timeout)) / valid : null;
   const row = (m: ModuleScore, name: string) =>
-    `| ${name} | ${formatScore(m.score)} | ${m.killed + m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.equivalent} |`;
+    `| ${name} | ${formatScore(m.score)} | ${m.killed + m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.equivalent} | ${m.static} |`;
   return [
-    "| module | score | killed | survived | no coverage | equivalent |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| module | score | killed | survived | no coverage | equivalent | static (not run) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...modules.map((m) => row(m, `\`${m.file}\``)),
     row(total, "**all**"),
   ];
