@@ -81,4 +81,20 @@ export default config;
  * the replacement, and why nothing observable changes. An entry that no longer survives fails the run.
  * @type {import('./test/mutation/scores').EquivalentMutant[]}
  */
-export const equivalentMutants = [];
+export const equivalentMutants = [
+  { file: "infra/rollout/moves.ts", mutator: "ArrayDeclaration", original: "[]", replacement: "[\"Stryker was here\"]", reason: "destructured as a shortcut it is [\"S\", \"t\"], and no rung is named S or t (rung names are lower case)" },
+  { file: "infra/rollout/moves.ts", mutator: "EqualityOperator", original: "to.index > from.index", replacement: "to.index >= from.index", reason: "equal indexes were already classified as a stay, three conditions earlier" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ConditionalExpression", original: "i + 1 < text.length", replacement: "true", reason: "past the end, charCodeAt gives NaN, which fails the low-surrogate test: a final high surrogate still becomes U+FFFD" },
+  { file: "infra/sdk/bucketing.ts", mutator: "EqualityOperator", original: "i + 1 < text.length", replacement: "i + 1 <= text.length", reason: "the one extra index is past the end, where charCodeAt gives NaN and the result is U+FFFD as before" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ArithmeticOperator", original: "i + 1", replacement: "i - 1", reason: "i - 1 < text.length always holds, the same as the guard being true (above)" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ArithmeticOperator", original: "cp - 0xd800", replacement: "cp + 0xd800", reason: "adds 0x6C00000: those bits reach only the lead byte's bits the 0xf0 mask already sets or the Uint8Array drops" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ConditionalExpression", original: "rest > 0", replacement: "true", reason: "with no tail bytes k stays 0, scramble(0) is 0, and h ^= 0 changes nothing" },
+  { file: "infra/sdk/bucketing.ts", mutator: "EqualityOperator", original: "rest > 0", replacement: "rest >= 0", reason: "the extra case, no tail bytes, XORs scramble(0) = 0" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ConditionalExpression", original: "rest === 3", replacement: "true", reason: "with 1 or 2 tail bytes, bytes[blocks + 2] is past the end: undefined << 16 is 0" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ConditionalExpression", original: "rest >= 2", replacement: "true", reason: "with 1 tail byte, bytes[blocks + 1] is past the end: undefined << 8 is 0" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ConditionalExpression", original: "parsed.percent >= 100", replacement: "false", reason: "a bucket is 1..100, so at 100 the bucket <= percent test that follows is true anyway (the check only skips hashing)" },
+  { file: "infra/sdk/bucketing.ts", mutator: "EqualityOperator", original: "parsed.percent >= 100", replacement: "parsed.percent > 100", reason: "parseShare caps the percent at 100, and at 100 bucket <= 100 always holds" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ArrayDeclaration", original: "[]", replacement: "[\"Stryker was here\"]", reason: "cohort names match /^[a-z][a-z0-9-]*$/, so \"Stryker was here\" can never be one a share names" },
+  { file: "infra/sdk/bucketing.ts", mutator: "ConditionalExpression", original: "parsed.percent > 0", replacement: "true", reason: "a bucket is at least 1, so bucket <= 0 is false anyway (the check only skips hashing)" },
+  { file: "infra/sdk/bucketing.ts", mutator: "EqualityOperator", original: "parsed.percent > 0", replacement: "parsed.percent >= 0", reason: "at 0, bucket <= 0 is false anyway: a bucket is at least 1" },
+];
