@@ -66,8 +66,8 @@ function npmRuns(script: string): { name: string; prefix?: string }[] {
 }
 
 describe("workflow files", () => {
-  it("are the four the project needs, and each parses with jobs that have steps", () => {
-    expect(workflowFiles).toEqual(["deploy.yml", "plan-comment.yml", "pull-request.yml", "rollout-watch.yml"]);
+  it("are the five the project needs, and each parses with jobs that have steps", () => {
+    expect(workflowFiles).toEqual(["deploy.yml", "mutation.yml", "plan-comment.yml", "pull-request.yml", "rollout-watch.yml"]);
     for (const [f, w] of Object.entries(workflows)) {
       expect(w.name, f).toBeTruthy();
       expect(Object.keys(w.on ?? {}).length, f).toBeGreaterThan(0);
@@ -87,7 +87,7 @@ describe("workflow files", () => {
       expect(Object.keys(scripts), `${where}: npm run ${name}`).toContain(name);
     }
     // The check above is not vacuous: the workflows run the tools the design names.
-    expect([...new Set(used.map((u) => u.name))].sort()).toEqual(["plan", "rollout"]);
+    expect([...new Set(used.map((u) => u.name))].sort()).toEqual(["mutation", "plan", "rollout"]);
     expect(allSteps.some(({ step }) => /^npm test$/m.test(step.run ?? ""))).toBe(true);
   });
 
@@ -102,7 +102,7 @@ describe("workflow files", () => {
     for (const { where, step } of allSteps) {
       if (step.uses === undefined) continue;
       if (step.uses.startsWith("./")) expect(fs.existsSync(path.join(ROOT, step.uses, "action.yml")), `${where}: ${step.uses}`).toBe(true);
-      else expect(step.uses, where).toMatch(/^[a-z0-9-]+\/[a-z0-9-]+@(v\d+|[0-9a-f]{40})$/);
+      else expect(step.uses, where).toMatch(/^[a-z0-9-]+\/[a-z0-9-]+(\/[a-z0-9-]+)*@(v\d+|[0-9a-f]{40})$/);
     }
   });
 
@@ -304,5 +304,39 @@ describe("rollout-watch.yml", () => {
     expect(order.filter((s) => s !== "other")).toEqual(["fetch", "watch", "push"]);
     expect(runs).toContain("--json > watch.json");
     expect(fs.existsSync(path.join(ROOT, ".github/scripts/push-kill-branches.sh"))).toBe(true);
+  });
+});
+
+describe("mutation.yml", () => {
+  const w = workflows["mutation.yml"];
+  const steps = w.jobs.mutation.steps;
+
+  it("runs weekly (and by hand), never on a push or pull request, with a read-only token and no secrets", () => {
+    expect(Object.keys(w.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const crons = (w.on.schedule as { cron: string }[]).map((c) => c.cron);
+    expect(crons).toHaveLength(1);
+    // One run a week: a fixed minute, hour and day of week, every day of the month and month.
+    expect(crons[0]).toMatch(/^\d+ \d+ \* \* [0-6]$/);
+    expect(w.permissions).toEqual({ contents: "read" });
+    expect(fs.readFileSync(path.join(GITHUB, "workflows", "mutation.yml"), "utf8")).not.toContain("secrets.");
+  });
+
+  it("runs npm run mutation between restoring and saving Stryker's incremental results, and uploads the reports even when it fails", () => {
+    const at = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+    const restore = at((s) => s.uses?.startsWith("actions/cache/restore@") ?? false);
+    const run = at((s) => s.run === "npm run mutation");
+    const save = at((s) => s.uses?.startsWith("actions/cache/save@") ?? false);
+    const upload = at((s) => s.uses?.startsWith("actions/upload-artifact@") ?? false);
+    expect(restore).toBeGreaterThan(-1);
+    expect([restore < run, run < save, run < upload]).toEqual([true, true, true]);
+    expect(steps[restore].with?.path).toBe("reports/stryker-incremental-*.json");
+    expect(steps[save].with?.path).toBe("reports/stryker-incremental-*.json");
+    expect([steps[save].if, steps[upload].if]).toEqual(["always()", "always()"]);
+    expect(steps[upload].with?.path).toBe("reports/mutation/");
+  });
+
+  it("is not part of .ci/run or npm test (too slow for every change)", () => {
+    expect(fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8")).not.toMatch(/mutation|stryker/);
+    expect(pkg.scripts.test).not.toMatch(/mutation|stryker/);
   });
 });
