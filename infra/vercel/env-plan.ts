@@ -332,9 +332,7 @@ export function planAppEnv(app: AppDecl, config: StackConfig): { env: EnvVarPlan
           ? `${origin.override ? "previewSettings" : "settings"} ${origin.key}`
           : origin.kind === "feature"
             ? `feature ${origin.feature}${origin.override ? " (previewPhases)" : ""}`
-            : origin.kind === "live"
-              ? "edgeConfig.item (the live item)"
-              : "config";
+            : "edgeConfig.item (the live item)"; // the one other plain value: ROLLOUT_LIVE_ITEM (origin "live")
       text = `${mirrorValue(value.value)} from ${from}; ${managed}`;
     } else if (value.kind === "edgeConfig") {
       text = `Edge Config connection string (read-only token of the stack's store; live item ${origin.kind === "live" ? origin.item : "?"}); ${managed}`;
@@ -517,7 +515,7 @@ function previewWarnings(app: string, env: readonly EnvVarPlan[]): string[] {
 /** Under a team's sensitive-env policy, the plan says which vars it made sensitive and which got a development copy. */
 function sensitivePolicyWarnings(app: string, config: StackConfig, env: readonly EnvVarPlan[]): string[] {
   if (!config.vercel.sensitiveEnvPolicy) return [];
-  const readable = env.filter((v) => v.sensitive && v.value.kind === "plain").map((v) => v.key);
+  const readable = env.filter((v) => v.sensitive && v.value.kind === "plain");
   const copies = env.filter((v) => v.slot === "development").map((v) => v.key);
   return [
     `${app}: the team enforces sensitive env vars (${NAMESPACE}:vercelSensitiveEnvPolicy): ${readable.length} production/preview vars are sensitive (values readable in their comments only); ` +

@@ -1,5 +1,6 @@
+import { createHash } from "crypto";
 import { describe, expect, it } from "vitest";
-import type { AppDecl } from "../../infra/apps/types";
+import type { AppDecl, EnvVarDecl, Target } from "../../infra/apps/types";
 import { catalogByName } from "../../infra/apps";
 import { ConfigError, loadStackConfigFile, parseStackConfig, type RawEntry, type StackConfig } from "../../infra/config";
 import {
@@ -21,19 +22,55 @@ const catalog = catalogByName();
 const app = (name: string) => catalog.get(name)!;
 const plain = (value: unknown): RawEntry => ({ value, secret: false });
 
-/** A one-app cloud stack for chat-sessions, with optional overrides of the raw entries. */
-function chatConfig(extra: Record<string, RawEntry> = {}, stack = "test"): StackConfig {
-  return parseStackConfig(stack, {
-    "rollout-stack:vercelTeam": plain("acme"),
-    "rollout-stack:apps": plain(["chat-sessions"]),
-    "rollout-stack:phases": plain({ "chat-sessions/early-session-creation": "10", "chat-sessions/cleanup": "dry-run" }),
-    "rollout-stack:settings": plain({
-      "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://abc.supabase.co",
-      "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon",
-    }),
-    "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY": { value: "service-role", secret: true },
-    ...extra,
-  });
+/**
+ * A one-app cloud stack for chat-sessions, with optional overrides of the raw entries; `decl` replaces
+ * the catalog's chat-sessions (a variant of it, with the same features and settings).
+ */
+function chatConfig(extra: Record<string, RawEntry> = {}, stack = "test", decl?: AppDecl): StackConfig {
+  const hasServiceRole = (decl ?? app("chat-sessions")).env.some((e) => e.key === "SUPABASE_SERVICE_ROLE_KEY" && e.source.from === "secret");
+  return parseStackConfig(
+    stack,
+    {
+      "rollout-stack:vercelTeam": plain("acme"),
+      "rollout-stack:apps": plain(["chat-sessions"]),
+      "rollout-stack:phases": plain({ "chat-sessions/early-session-creation": "10", "chat-sessions/cleanup": "dry-run" }),
+      "rollout-stack:settings": plain({
+        "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://abc.supabase.co",
+        "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon",
+      }),
+      ...(hasServiceRole ? { "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY": { value: "service-role", secret: true } } : {}),
+      ...extra,
+    },
+    decl ? { catalog: [decl] } : {},
+  );
+}
+
+/** chat-sessions with its env declarations changed by `edit` (and `extra` declarations appended). */
+function chatWith(edit: (e: EnvVarDecl) => EnvVarDecl | undefined, extra: EnvVarDecl[] = []): AppDecl {
+  const base = app("chat-sessions");
+  return { ...base, env: [...base.env.flatMap((e) => edit(e) ?? []), ...extra] };
+}
+
+/** The problems of the AppDeclarationError `fn` throws. */
+function declarationProblems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppDeclarationError);
+    return (e as AppDeclarationError).problems;
+  }
+  throw new Error("expected an AppDeclarationError");
+}
+
+/** The problems of the ConfigError `fn` throws. */
+function configProblems(fn: () => unknown): { key: string; message: string }[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
 }
 
 const byName = (plan: ReturnType<typeof planAppEnv>) => Object.fromEntries(plan.env.map((v) => [envResourceName("x", v).slice(2), v]));
@@ -68,7 +105,16 @@ describe("planAppEnv: targets, values, sensitivity", () => {
     const config = chatConfig({ "rollout-stack:previewPhases": plain({ "chat-sessions/early-session-creation": "10" }) });
     const plan = byName(planAppEnv(app("chat-sessions"), config));
     expect(plan["env-NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT"].targets).toEqual(["production", "development"]);
-    expect(plan["env-NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT-preview"]).toMatchObject({ targets: ["preview"], value: { kind: "plain", value: "10" } });
+    expect(plan["env-NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT-preview"]).toEqual({
+      key: "NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT",
+      slot: "preview",
+      targets: ["preview"],
+      sensitive: false,
+      value: { kind: "plain", value: "10" },
+      origin: { kind: "feature", feature: "chat-sessions/early-session-creation", rung: "10", override: true },
+      comment: '"10" from feature chat-sessions/early-session-creation (previewPhases); managed by rollout-stack (stack test)',
+      importId: undefined,
+    });
     // The other feature's vars are not split.
     expect(plan["env-SESSION_CLEANUP_DRY_RUN"].targets).toEqual(["production", "preview", "development"]);
     expect(plan["env-SESSION_CLEANUP_DRY_RUN-preview"]).toBeUndefined();
@@ -93,6 +139,61 @@ describe("planAppEnv: targets, values, sensitivity", () => {
     const split = byName(planAppEnv(app("chat-sessions"), withPreviewSecret));
     expect(split["env-SUPABASE_SERVICE_ROLE_KEY"]).toMatchObject({ targets: ["production"], sensitive: true });
     expect(split["env-SUPABASE_SERVICE_ROLE_KEY-preview"]).toMatchObject({ targets: ["preview"], sensitive: true, value: { kind: "secret", secretKey: "chat-sessions.SUPABASE_SERVICE_ROLE_KEY.preview" } });
+  });
+
+  it("a preview-only var with a preview override is one preview resource, and not part of production", () => {
+    const decl = chatWith((e) => (e.key === "NEXT_PUBLIC_SUPABASE_URL" ? { ...e, targets: ["preview"] } : e));
+    const config = chatConfig({ "rollout-stack:previewSettings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://staging.supabase.co" }) }, "test", decl);
+    const plan = planAppEnv(decl, config);
+    expect(plan.env.filter((v) => v.key === "NEXT_PUBLIC_SUPABASE_URL")).toEqual([
+      {
+        key: "NEXT_PUBLIC_SUPABASE_URL",
+        slot: "preview",
+        targets: ["preview"],
+        sensitive: false,
+        value: { kind: "plain", value: "https://staging.supabase.co" },
+        origin: { kind: "setting", key: "chat-sessions/NEXT_PUBLIC_SUPABASE_URL", override: true },
+        comment: '"https://staging.supabase.co" from previewSettings chat-sessions/NEXT_PUBLIC_SUPABASE_URL; managed by rollout-stack (stack test)',
+        importId: undefined,
+      },
+    ]);
+    expect(Object.keys(plan.production)).not.toContain("NEXT_PUBLIC_SUPABASE_URL");
+  });
+
+  it("production holds exactly the vars that target production, with their production values", () => {
+    const decl = chatWith((e) => (e.key === "CRON_SECRET" ? { ...e, targets: ["preview"] } : e.key === "NEXT_PUBLIC_SUPABASE_ANON_KEY" ? { ...e, targets: ["development"] } : e));
+    const { production } = planAppEnv(decl, chatConfig({}, "test", decl));
+    expect(production).toEqual({
+      SESSION_CLEANUP_THRESHOLD_HOURS: { kind: "plain", value: "24" },
+      NEXT_PUBLIC_SUPABASE_URL: { kind: "plain", value: "https://abc.supabase.co" },
+      SUPABASE_SERVICE_ROLE_KEY: { kind: "secret", secretKey: "chat-sessions.SUPABASE_SERVICE_ROLE_KEY" },
+      NEXT_PUBLIC_ENABLE_EARLY_SESSION_CREATION: { kind: "plain", value: "true" },
+      NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT: { kind: "plain", value: "10" },
+      SESSION_CLEANUP_DRY_RUN: { kind: "plain", value: "true" },
+    });
+  });
+
+  it("refuses a secret or CRON_SECRET declared non-sensitive, saying which kind it is", () => {
+    const loose = chatWith((e) => (e.source.from === "setting" ? e : { ...e, sensitive: false }));
+    expect(declarationProblems(() => planAppEnv(loose, chatConfig({}, "test", loose)))).toEqual([
+      "CRON_SECRET: a CRON_SECRET must be declared sensitive",
+      "SUPABASE_SERVICE_ROLE_KEY: a secret must be declared sensitive",
+    ]);
+  });
+
+  it("treats a secret as sensitive whatever its declaration says: it cannot target development either", () => {
+    const loose = chatWith((e) => (e.source.from === "secret" ? { ...e, sensitive: false, targets: ["production", "development"] } : e));
+    expect(declarationProblems(() => planAppEnv(loose, chatConfig({}, "test", loose)))).toEqual([
+      "SUPABASE_SERVICE_ROLE_KEY: a secret must be declared sensitive",
+      'SUPABASE_SERVICE_ROLE_KEY: sensitive vars cannot target development (Vercel rejects them); drop "development" from its targets',
+    ]);
+  });
+
+  it("fails loudly, naming the key, on a hand-built config that lacks a setting (never plans an undefined value)", () => {
+    const config = { ...chatConfig(), settings: {} };
+    expect(() => planAppEnv(app("chat-sessions"), config)).toThrow(
+      new Error("chat-sessions/SESSION_CLEANUP_THRESHOLD_HOURS is missing from a parsed cloud config (parseStackConfig guarantees it)"),
+    );
   });
 
   it("honours a delivery's target restriction", () => {
@@ -137,6 +238,27 @@ describe("planAppEnv: comments", () => {
     const config = chatConfig({ "rollout-stack:settings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": long, "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "x".repeat(5000) }) });
     for (const v of planAppEnv(app("chat-sessions"), config).env) expect(v.comment.length).toBeLessThanOrEqual(MAX_COMMENT);
   });
+
+  it("mirrors a value whole up to 700 quoted characters, and shortens it past that", () => {
+    expect(mirrorValue("v".repeat(698))).toBe(`"${"v".repeat(698)}"`);
+    const long = "v".repeat(699);
+    expect(mirrorValue(long)).toBe(`"${"v".repeat(200)}"… (699 characters, sha256 ${createHash("sha256").update(long).digest("hex").slice(0, 16)})`);
+  });
+
+  it("cuts a comment longer than 1000 characters to 999 and an ellipsis, and leaves one of exactly 1000 whole", () => {
+    // A secret's comment names its key, which has no length limit of its own.
+    const commentOf = (key: string) => {
+      const decl = chatWith((e) => e, [{ key, source: { from: "secret" }, sensitive: true, description: "long name" }]);
+      return planAppEnv(decl, chatConfig({}, "test", decl)).env.find((v) => v.key === key)!.comment;
+    };
+    const full = (key: string) => `secret from stack config rollout-stack:chat-sessions.${key}; managed by rollout-stack (stack test)`;
+    const fits = `K${"E".repeat(MAX_COMMENT - full("K").length)}`;
+    expect(full(fits)).toHaveLength(MAX_COMMENT);
+    expect(commentOf(fits)).toBe(full(fits));
+    const over = `${fits}Y`;
+    expect(commentOf(over)).toBe(`${full(over).slice(0, MAX_COMMENT - 1)}…`);
+    expect(commentOf(over)).toHaveLength(MAX_COMMENT);
+  });
 });
 
 describe("planAppEnv: imports and declaration errors", () => {
@@ -158,9 +280,63 @@ describe("planAppEnv: imports and declaration errors", () => {
     const config = chatConfig({ "rollout-stack:imports": plain({ "chat-sessions": { env: { "CRON_SECRET.development": "prj_1/env_c" } } }) });
     expect(() => planAppEnv(app("chat-sessions"), config)).toThrow(ConfigError);
     expect(() => planAppEnv(app("chat-sessions"), config)).toThrow(/rollout-stack:imports.chat-sessions.env.CRON_SECRET.development: no env var resource matches/);
+    // The message lists the vars an import can name (a split-off preview var as KEY.preview).
+    const withSplit = chatConfig({
+      "rollout-stack:previewSettings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://staging.supabase.co" }),
+      "rollout-stack:imports": plain({ "chat-sessions": { env: { "CRON_SECRET.development": "prj_1/env_c" } } }),
+    });
+    expect(configProblems(() => planAppEnv(app("chat-sessions"), withSplit))).toEqual([
+      {
+        key: "rollout-stack:imports.chat-sessions.env.CRON_SECRET.development",
+        message:
+          "no env var resource matches (vars: CRON_SECRET, SESSION_CLEANUP_THRESHOLD_HOURS, NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_URL.preview, NEXT_PUBLIC_SUPABASE_ANON_KEY, " +
+          "SUPABASE_SERVICE_ROLE_KEY, NEXT_PUBLIC_ENABLE_EARLY_SESSION_CREATION, NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT, SESSION_CLEANUP_DRY_RUN); a preview-only import needs a preview override",
+      },
+    ]);
     // An unsplit var holds preview too: `KEY.preview` adopts it.
     const unsplit = chatConfig({ "rollout-stack:imports": plain({ "chat-sessions": { env: { "NEXT_PUBLIC_SUPABASE_URL.preview": "prj_1/env_c" } } }) });
     expect(planAppEnv(app("chat-sessions"), unsplit).env.find((v) => v.key === "NEXT_PUBLIC_SUPABASE_URL")!.importId).toBe("prj_1/env_c");
+  });
+
+  it("a bare KEY import adopts the production var only, never the split-off preview var too", () => {
+    const config = chatConfig({
+      "rollout-stack:previewSettings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://staging.supabase.co" }),
+      "rollout-stack:imports": plain({ "chat-sessions": { env: { NEXT_PUBLIC_SUPABASE_URL: "prj_1/env_b" } } }),
+    });
+    const plan = byName(planAppEnv(app("chat-sessions"), config));
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL"].importId).toBe("prj_1/env_b");
+    expect(plan["env-NEXT_PUBLIC_SUPABASE_URL-preview"].importId).toBeUndefined();
+  });
+
+  it("refuses two import IDs for the same var, naming both", () => {
+    const config = chatConfig({
+      "rollout-stack:imports": plain({ "chat-sessions": { env: { NEXT_PUBLIC_SUPABASE_URL: "prj_1/env_a", "NEXT_PUBLIC_SUPABASE_URL.production": "prj_1/env_b" } } }),
+    });
+    expect(configProblems(() => planAppEnv(app("chat-sessions"), config))).toEqual([
+      { key: "rollout-stack:imports.chat-sessions.env", message: "NEXT_PUBLIC_SUPABASE_URL and NEXT_PUBLIC_SUPABASE_URL.production name the same var; keep one" },
+    ]);
+  });
+
+  it("refuses a second generated CRON_SECRET", () => {
+    const twice = chatWith((e) => e, [{ key: "CRON_SECRET_2", source: { from: "cronSecret" }, sensitive: true, description: "second" }]);
+    expect(declarationProblems(() => planAppEnv(twice, chatConfig({}, "test", twice)))).toEqual(["CRON_SECRET_2: an app has one generated CRON_SECRET"]);
+  });
+
+  it("names both sources of a key declared twice (a generated CRON_SECRET and a secret)", () => {
+    const twice = chatWith((e) => e, [{ key: "CRON_SECRET", source: { from: "secret" }, sensitive: true, description: "also a secret" }]);
+    expect(declarationProblems(() => planAppEnv(twice, chatConfig({}, "test", twice)))).toEqual([
+      "CRON_SECRET: declared twice (generated CRON_SECRET and secret rollout-stack:chat-sessions.CRON_SECRET); each key has one source",
+    ]);
+  });
+
+  it.each(["SESSION-ID", "9LIVES", "ÜBER"])("refuses %s, a name Vercel does not accept", (key) => {
+    const bad = chatWith((e) => e, [{ key, source: { from: "setting", default: "x" }, sensitive: false, description: "bad name" }]);
+    expect(declarationProblems(() => planAppEnv(bad, chatConfig({}, "test", bad)))).toEqual([`${key}: not a name Vercel accepts (letters, digits and _, not starting with a digit)`]);
+  });
+
+  it("refuses a var that targets nothing", () => {
+    const none = chatWith((e) => (e.key === "SESSION_CLEANUP_THRESHOLD_HOURS" ? { ...e, targets: [] } : e));
+    expect(declarationProblems(() => planAppEnv(none, chatConfig({}, "test", none)))).toEqual(["SESSION_CLEANUP_THRESHOLD_HOURS: targets nothing"]);
   });
 
   it("refuses declarations Vercel would reject, listing each", () => {
@@ -225,6 +401,20 @@ describe("planVercelApp", () => {
     expect(planVercelApp(hourly, parseStackConfig("dev", { ...raw, "rollout-stack:vercelPlan": plain("pro") }, { catalog: [hourly] })).crons.jobs).toHaveLength(1);
   });
 
+  it("states each feature's rung on production, and on preview only where the stack overrides it", () => {
+    const overridden = planVercelApp(app("chat-sessions"), chatConfig({ "rollout-stack:previewPhases": plain({ "chat-sessions/early-session-creation": "50" }) }));
+    expect(overridden.rungs).toStrictEqual({
+      production: { "early-session-creation": "10", cleanup: "dry-run" },
+      preview: { "early-session-creation": "50" },
+    });
+    expect(planVercelApp(app("chat-sessions"), chatConfig()).rungs).toStrictEqual({ production: { "early-session-creation": "10", cleanup: "dry-run" }, preview: {} });
+  });
+
+  it("deploys the production branch and keeps replaced deployments (deleteOnDestroy: false, written out)", () => {
+    expect(planVercelApp(app("chat-sessions"), chatConfig()).deployment).toStrictEqual({ ref: "main", deleteOnDestroy: false });
+    expect(planVercelApp(app("chat-sessions"), chatConfig({ "rollout-stack:productionBranch": plain("release") })).deployment).toStrictEqual({ ref: "release", deleteOnDestroy: false });
+  });
+
   it("keeps the CRON_SECRET rotation knob in the keeper", () => {
     const plan = planVercelApp(app("chat-sessions"), chatConfig({ "rollout-stack:cronSecretRotation": plain({ "chat-sessions": 2 }) }));
     expect(plan.cronSecret).toEqual({ length: 32, special: false, keepers: { rotation: "2" } });
@@ -246,6 +436,7 @@ describe("deployment meta and redeploy reasons", () => {
     expect(meta["env.KEY"]).toBe(`hmac:${digest}`);
     expect(JSON.stringify(meta)).not.toContain("s3cret-value");
     expect(meta.envHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(digest).toMatch(/^[0-9a-f]{16}$/);
     // The digest depends on the key material: without it a short secret cannot be guessed from meta.
     expect(secretDigest("other-key", "KEY", "s3cret-value")).not.toBe(digest);
     expect(() => deploymentMeta(production, {})).toThrow(/no digest for secret KEY/);
@@ -267,17 +458,34 @@ describe("deployment meta and redeploy reasons", () => {
     expect(changed(a, rotated)).toEqual(["env.KEY"]);
   });
 
+  it("does not depend on the order keys come in (no redeploy without a change)", () => {
+    const d = { KEY: secretDigest("k", "KEY", "v1") };
+    const reversed = Object.fromEntries(Object.entries(production).reverse());
+    expect(deploymentMeta(reversed, d)).toEqual(deploymentMeta(production, d));
+    expect(deploymentMeta(reversed, d).envHash).toBe(deploymentMeta(production, d).envHash);
+  });
+
   it("keeps long values and many keys within Vercel's meta limits", () => {
     const long = deploymentMeta({ URL: { kind: "plain", value: "x".repeat(300) } }, {});
     expect(long["env.URL"]).toMatch(/^sha256:[0-9a-f]{16} \(300 characters\)$/);
-    const many = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`K${i}`, { kind: "plain", value: String(i) } as EnvValue]));
-    const meta = deploymentMeta(many, {});
+    // Vercel's 256-character meta value: kept whole up to it, digested past it.
+    expect(deploymentMeta({ URL: { kind: "plain", value: "x".repeat(256) } }, {})["env.URL"]).toBe("x".repeat(256));
+    expect(deploymentMeta({ URL: { kind: "plain", value: "x".repeat(257) } }, {})["env.URL"]).toMatch(/^sha256:[0-9a-f]{16} \(257 characters\)$/);
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`K${i}`, { kind: "plain", value: String(i) } as EnvValue]));
+    const meta = deploymentMeta(keys(120), {});
     expect(Object.keys(meta)).toEqual(["envHash", "env.count"]);
     expect(meta["env.count"]).toBe("120");
+    // 99 keys and the hash fill Vercel's 100 entries; from 100 keys on, only the hash and the count.
+    expect(Object.keys(deploymentMeta(keys(99), {}))).toHaveLength(100);
+    expect(Object.keys(deploymentMeta(keys(99), {}))).toContain("env.K98");
+    expect(Object.keys(deploymentMeta(keys(100), {}))).toEqual(["envHash", "env.count"]);
+    expect(deploymentMeta(keys(100), {})["env.count"]).toBe("100");
   });
 });
 
 describe("planVercelApp: crons state is declared on every stack", () => {
+  const DISABLED =
+    'disabled: no CRON_SECRET targets production, so the cron routes could not tell Vercel Cron from anyone else; declare CRON_SECRET (source { from: "cronSecret" }) on the app to enable them';
   const withoutCronSecret = (): AppDecl => {
     const base = app("chat-sessions");
     return { ...base, env: base.env.filter((e) => e.source.from !== "cronSecret") };
@@ -293,16 +501,14 @@ describe("planVercelApp: crons state is declared on every stack", () => {
     const plan = planVercelApp(withoutCronSecret(), chatConfig());
     expect(plan.crons.enabled).toBe(false);
     expect(plan.crons.jobs).toHaveLength(1);
-    expect(plan.crons.reason).toMatch(/^disabled: no CRON_SECRET targets production/);
-    expect(plan.crons.reason).toContain('declare CRON_SECRET (source { from: "cronSecret" })');
+    expect(plan.crons.reason).toBe(DISABLED);
   });
 
   it("disables crons when CRON_SECRET does not target production (Vercel Cron calls production only)", () => {
     const base = app("chat-sessions");
     const previewOnly: AppDecl = { ...base, env: base.env.map((e) => (e.source.from === "cronSecret" ? { ...e, targets: ["preview"] } : e)) };
     const plan = planVercelApp(previewOnly, chatConfig());
-    expect(plan.crons.enabled).toBe(false);
-    expect(plan.crons.reason).toMatch(/^disabled: no CRON_SECRET targets production/);
+    expect(plan.crons).toEqual({ enabled: false, reason: DISABLED, jobs: base.crons });
   });
 
   it("has nothing to state for an app without crons", () => {
@@ -329,6 +535,18 @@ describe("planVercelApp: project names as the provider accepts them", () => {
       expect((e as ConfigError).message).toMatch(/is 53 characters; Vercel allows 52/);
       expect((e as ConfigError).message).toMatch(/shorten the app or stack name/);
     }
+  });
+
+  it("lists every problem of a name, each with its fix", () => {
+    const stack = `qa_${"s".repeat(52 - "chat-sessions-qa_".length + 1)}`;
+    expect(configProblems(() => planVercelApp(app("chat-sessions"), chatConfig({}, stack)))).toEqual([
+      {
+        key: "rollout-stack:apps",
+        message:
+          `chat-sessions: Vercel project name "chat-sessions-${stack}" may hold only lowercase letters, digits and "-" (the provider's rule); rename the stack or the app; ` +
+          "is 53 characters; Vercel allows 52: shorten the app or stack name (a stack other than prod names its projects <app>-<stack>)",
+      },
+    ]);
   });
 
   it.each(["qa_1", "qa.1"])("refuses a stack name with characters the provider rejects (%s)", (stack) => {
@@ -373,7 +591,14 @@ describe("planAppEnv: reserved names are Vercel's documented list", () => {
     "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR",
   ])("refuses %s, naming the list", (key) => {
-    expect(() => planAppEnv(withKey(key), configFor(key))).toThrow(new RegExp(`${key}: reserved by Vercel's function runtimes`));
+    expect(declarationProblems(() => planAppEnv(withKey(key), configFor(key)))).toEqual([
+      `${key}: reserved by Vercel's function runtimes (AWS_SECRET_KEY, AWS_EXECUTION_ENV, AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME, AWS_LAMBDA_FUNCTION_NAME, ` +
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE, AWS_LAMBDA_FUNCTION_VERSION, NOW_REGION, TZ, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR); rename it",
+    ]);
+  });
+
+  it.each(["TZ_NAME", "NOW_REGION_HINT", "AWS_SECRET_KEY_ID", "LAMBDA_TASK_ROOT_DIR"])("accepts %s, a name next to a reserved one", (key) => {
+    expect(planAppEnv(withKey(key), configFor(key)).env.find((v) => v.key === key)).toMatchObject({ slot: "main", targets: ["production", "preview"], sensitive: true });
   });
 });
 
@@ -399,10 +624,59 @@ describe("planVercelApp: total env size per deployment (64 KB)", () => {
   it("refuses a stack that declares more than the limit", () => {
     expect(() => planVercelApp(app("chat-sessions"), withThreshold(70_000))).toThrow(/production env is \d+ bytes; Vercel allows 65536 per deployment/);
   });
+
+  /** The anon key's length that makes chat-sessions' production env weigh `bytes`. */
+  const anonFor = (bytes: number) => bytes - (planVercelApp(app("chat-sessions"), withThreshold(1)).envSize.bytes - 1);
+
+  it("accepts exactly the limit (with the warning) and refuses one byte more, naming the settings key", () => {
+    const full = planVercelApp(app("chat-sessions"), withThreshold(anonFor(MAX_ENV_BYTES)));
+    expect(full.envSize).toEqual({ bytes: MAX_ENV_BYTES, limit: MAX_ENV_BYTES, assumedSecrets: 1, margin: 0 });
+    expect(full.warnings).toEqual([
+      "chat-sessions: production env is 65536 bytes of Vercel's 65536 per deployment (margin 0; 1 secret counted as 1024 bytes); vars set outside the stack count too",
+    ]);
+    expect(configProblems(() => planVercelApp(app("chat-sessions"), withThreshold(anonFor(MAX_ENV_BYTES + 1))))).toEqual([
+      {
+        key: "rollout-stack:settings",
+        message: "chat-sessions: production env is 65537 bytes; Vercel allows 65536 per deployment (1 secret counted as 1024 bytes): shorten the largest values",
+      },
+    ]);
+  });
+
+  it("warns above three quarters of the limit, not at it", () => {
+    expect(planVercelApp(app("chat-sessions"), withThreshold(anonFor(49_152))).warnings).toEqual([]);
+    expect(planVercelApp(app("chat-sessions"), withThreshold(anonFor(49_153))).warnings).toEqual([
+      "chat-sessions: production env is 49153 bytes of Vercel's 65536 per deployment (margin 16383; 1 secret counted as 1024 bytes); vars set outside the stack count too",
+    ]);
+  });
+
+  it("counts the generated CRON_SECRET at its length (32), not as an unknown secret", () => {
+    const base = app("chat-sessions");
+    const withCron = planVercelApp(base, chatConfig()).envSize;
+    const withoutCron = planVercelApp({ ...base, env: base.env.filter((e) => e.source.from !== "cronSecret") }, chatConfig()).envSize;
+    expect(withCron.bytes - withoutCron.bytes).toBe("CRON_SECRET".length + 32);
+    expect([withCron.assumedSecrets, withoutCron.assumedSecrets]).toEqual([1, 1]);
+  });
+
+  it("says how many secrets it assumed, in the plural unless one", () => {
+    const noSecret = chatWith((e) => (e.source.from === "secret" ? undefined : e));
+    const twoSecrets = chatWith((e) => e, [{ key: "OPENAI_API_KEY", source: { from: "secret" }, sensitive: true, description: "second secret" }]);
+    const at = (decl: AppDecl, bytes: number) => {
+      const base = planVercelApp(decl, chatConfig({}, "test", decl)).envSize.bytes - "anon".length;
+      const config = chatConfig({ "rollout-stack:settings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://abc.supabase.co", "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "x".repeat(bytes - base) }) }, "test", decl);
+      return planVercelApp(decl, config);
+    };
+    expect(at(noSecret, 60_000).envSize.assumedSecrets).toBe(0);
+    expect(at(noSecret, 60_000).warnings).toEqual([
+      "chat-sessions: production env is 60000 bytes of Vercel's 65536 per deployment (margin 5536; 0 secrets counted as 1024 bytes); vars set outside the stack count too",
+    ]);
+    expect(at(twoSecrets, 60_000).warnings).toEqual([
+      "chat-sessions: production env is 60000 bytes of Vercel's 65536 per deployment (margin 5536; 2 secrets counted as 1024 bytes); vars set outside the stack count too",
+    ]);
+  });
 });
 
 describe("planAppEnv: teams that enforce sensitive env vars (vercelSensitiveEnvPolicy)", () => {
-  const enforced = (extra: Record<string, RawEntry> = {}) => chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain(true), ...extra });
+  const enforced = (extra: Record<string, RawEntry> = {}, decl?: AppDecl) => chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain(true), ...extra }, "test", decl);
 
   it("is off unless set, and must be a boolean", () => {
     expect(chatConfig().vercel.sensitiveEnvPolicy).toBe(false);
@@ -431,10 +705,52 @@ describe("planAppEnv: teams that enforce sensitive env vars (vercelSensitiveEnvP
     expect(plan["env-NEXT_PUBLIC_SUPABASE_URL-development"]).toMatchObject({ targets: ["development"], sensitive: false, value: { kind: "plain", value: "https://abc.supabase.co" } });
   });
 
+  it("leaves a development-only var alone: one readable var, no copy", () => {
+    const decl = chatWith((e) => (e.key === "SESSION_CLEANUP_THRESHOLD_HOURS" ? { ...e, targets: ["development"] } : e));
+    const plan = planAppEnv(decl, enforced({}, decl));
+    expect(plan.env.filter((v) => v.key === "SESSION_CLEANUP_THRESHOLD_HOURS")).toEqual([
+      expect.objectContaining({ slot: "main", targets: ["development"], sensitive: false, value: { kind: "plain", value: "24" } }),
+    ]);
+  });
+
+  it("makes a production and preview var sensitive without a development copy when it has no development target", () => {
+    const decl = chatWith((e) => (e.key === "SESSION_CLEANUP_THRESHOLD_HOURS" ? { ...e, targets: ["production", "preview"] } : e));
+    const plan = planAppEnv(decl, enforced({}, decl));
+    expect(plan.env.filter((v) => v.key === "SESSION_CLEANUP_THRESHOLD_HOURS")).toEqual([
+      expect.objectContaining({ slot: "main", targets: ["production", "preview"], sensitive: true, value: { kind: "plain", value: "24" } }),
+    ]);
+  });
+
   it("the plan says so", () => {
     const plan = planVercelApp(app("chat-sessions"), enforced());
     expect(plan.warnings).toContainEqual(expect.stringMatching(/^chat-sessions: the team enforces sensitive env vars \(rollout-stack:vercelSensitiveEnvPolicy\): \d+ production\/preview vars are sensitive \(values readable in their comments only\); a development copy is split off for /));
     expect(planVercelApp(app("chat-sessions"), chatConfig()).warnings.some((w) => w.includes("vercelSensitiveEnvPolicy"))).toBe(false);
+  });
+
+  it("counts the readable vars it made sensitive (secrets are not readable) and names each development copy", () => {
+    // Six plain vars made sensitive; CRON_SECRET and the service-role key are sensitive but not readable.
+    expect(planVercelApp(app("chat-sessions"), enforced()).warnings).toEqual([
+      "chat-sessions: the team enforces sensitive env vars (rollout-stack:vercelSensitiveEnvPolicy): 6 production/preview vars are sensitive (values readable in their comments only); " +
+        "a development copy is split off for SESSION_CLEANUP_THRESHOLD_HOURS, NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY, NEXT_PUBLIC_ENABLE_EARLY_SESSION_CREATION, " +
+        "NEXT_PUBLIC_EARLY_SESSION_CREATION_PERCENT, SESSION_CLEANUP_DRY_RUN",
+    ]);
+    // With a preview override, the override is one more readable sensitive var.
+    expect(planVercelApp(app("chat-sessions"), enforced({ "rollout-stack:previewSettings": plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://staging.supabase.co" }) })).warnings).toContainEqual(
+      expect.stringContaining(": 7 production/preview vars are sensitive"),
+    );
+  });
+
+  it("says none when no var targets development", () => {
+    const base = app("chat-sessions");
+    const noDevelopment: AppDecl = {
+      ...base,
+      env: base.env.map((e) => (e.source.from === "setting" ? { ...e, targets: ["production", "preview"] } : e)),
+      features: base.features.map((f) => ({ ...f, delivery: f.delivery.map((d) => ({ ...d, targets: ["production", "preview"] as Target[] })) })),
+    };
+    expect(planVercelApp(noDevelopment, enforced({}, noDevelopment)).warnings).toEqual([
+      "chat-sessions: the team enforces sensitive env vars (rollout-stack:vercelSensitiveEnvPolicy): 6 production/preview vars are sensitive (values readable in their comments only); " +
+        "a development copy is split off for none",
+    ]);
   });
 });
 
@@ -442,5 +758,58 @@ describe("vercelSensitiveEnvPolicy from the engine", () => {
   it("accepts the strings the engine passes for a boolean key", () => {
     expect(chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain("true") }).vercel.sensitiveEnvPolicy).toBe(true);
     expect(chatConfig({ "rollout-stack:vercelSensitiveEnvPolicy": plain("false") }).vercel.sensitiveEnvPolicy).toBe(false);
+  });
+});
+
+describe("planVercelApp: preview warnings for production secrets shared with overridden previews", () => {
+  const previewSettings = plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": "https://staging.supabase.co", "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "staging-anon" });
+  const twoSecrets = chatWith((e) => e, [{ key: "OPENAI_API_KEY", source: { from: "secret" }, sensitive: true, description: "second secret" }]);
+
+  it("warns when preview settings point elsewhere but secrets give preview their production values (seed 003: prod's health-companion)", () => {
+    const prod = loadStackConfigFile("prod");
+    expect(planVercelApp(app("health-companion"), prod).warnings).toEqual([
+      "health-companion: preview overrides NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY but gets the production value of secret SUPABASE_SERVICE_ROLE_KEY; " +
+        "if previews use another backend, set rollout-stack:health-companion.SUPABASE_SERVICE_ROLE_KEY.preview (pulumi config set --secret)",
+    ]);
+  });
+
+  it("names every overridden setting, every shared secret and the key to set for each", () => {
+    const plan = planVercelApp(twoSecrets, chatConfig({ "rollout-stack:previewSettings": previewSettings }, "test", twoSecrets));
+    expect(plan.warnings).toEqual([
+      "chat-sessions: preview overrides NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY but gets the production value of secret SUPABASE_SERVICE_ROLE_KEY, OPENAI_API_KEY; " +
+        "if previews use another backend, set rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY.preview, rollout-stack:chat-sessions.OPENAI_API_KEY.preview (pulumi config set --secret)",
+    ]);
+  });
+
+  it("leaves out a secret with its own preview value, and says nothing once every secret has one", () => {
+    const onePreview = chatConfig(
+      { "rollout-stack:previewSettings": previewSettings, "rollout-stack:chat-sessions.OPENAI_API_KEY.preview": { value: "staging-openai", secret: true } },
+      "test",
+      twoSecrets,
+    );
+    expect(planVercelApp(twoSecrets, onePreview).warnings).toEqual([
+      "chat-sessions: preview overrides NEXT_PUBLIC_SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY but gets the production value of secret SUPABASE_SERVICE_ROLE_KEY; " +
+        "if previews use another backend, set rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY.preview (pulumi config set --secret)",
+    ]);
+    const bothPreview = chatConfig(
+      {
+        "rollout-stack:previewSettings": previewSettings,
+        "rollout-stack:chat-sessions.OPENAI_API_KEY.preview": { value: "staging-openai", secret: true },
+        "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY.preview": { value: "staging-role", secret: true },
+      },
+      "test",
+      twoSecrets,
+    );
+    expect(planVercelApp(twoSecrets, bothPreview).warnings).toEqual([]);
+  });
+
+  it("says nothing when the shared secret does not reach preview", () => {
+    const productionOnly = chatWith((e) => (e.source.from === "secret" ? { ...e, targets: ["production"] } : e));
+    expect(planVercelApp(productionOnly, chatConfig({ "rollout-stack:previewSettings": previewSettings }, "test", productionOnly)).warnings).toEqual([]);
+  });
+
+  it("says nothing without a preview settings override: a preview phase or nothing at all", () => {
+    expect(planVercelApp(app("chat-sessions"), chatConfig()).warnings).toEqual([]);
+    expect(planVercelApp(app("chat-sessions"), chatConfig({ "rollout-stack:previewPhases": plain({ "chat-sessions/early-session-creation": "50" }) })).warnings).toEqual([]);
   });
 });

@@ -113,27 +113,75 @@ describe("planLive", () => {
 });
 
 describe("the env of an app with live features", () => {
-  const prod = loadStackConfigFile("prod");
   const envOf = (cfg: StackConfig, app: string) => planVercelApp(cfg.apps.find((a) => a.name === app)!, cfg).env;
 
   it("gets EDGE_CONFIG (sensitive, the token's connection string) and ROLLOUT_LIVE_ITEM, on production only", () => {
-    const env = envOf(prod, "metadata-context");
+    const env = envOf(loadStackConfigFile("prod"), "metadata-context");
     expect(env.filter((e) => e.key === "EDGE_CONFIG")).toEqual([
-      expect.objectContaining({ slot: "main", targets: ["production"], sensitive: true, value: { kind: "edgeConfig" }, origin: { kind: "live", item: "rollout_prod" } }),
+      {
+        key: "EDGE_CONFIG",
+        slot: "main",
+        targets: ["production"],
+        sensitive: true,
+        value: { kind: "edgeConfig" },
+        origin: { kind: "live", item: "rollout_prod" },
+        comment: "Edge Config connection string (read-only token of the stack's store; live item rollout_prod); managed by rollout-stack (stack prod)",
+        importId: undefined,
+      },
     ]);
     expect(env.filter((e) => e.key === "ROLLOUT_LIVE_ITEM")).toEqual([
-      expect.objectContaining({ targets: ["production"], sensitive: false, value: { kind: "plain", value: "rollout_prod" } }),
+      {
+        key: "ROLLOUT_LIVE_ITEM",
+        slot: "main",
+        targets: ["production"],
+        sensitive: false,
+        value: { kind: "plain", value: "rollout_prod" },
+        origin: { kind: "live", item: "rollout_prod" },
+        comment: '"rollout_prod" from edgeConfig.item (the live item); managed by rollout-stack (stack prod)',
+        importId: undefined,
+      },
     ]);
   });
 
+  it("the comments name another stack's item", () => {
+    const staging = parseStackConfig("staging", prodRaw({ "rollout-stack:edgeConfig": { store: "ecfg_abc123", item: "rollout_stage" } }));
+    const comments = Object.fromEntries(envOf(staging, "metadata-context").map((e) => [e.key, e.comment]));
+    expect(comments.EDGE_CONFIG).toBe("Edge Config connection string (read-only token of the stack's store; live item rollout_stage); managed by rollout-stack (stack staging)");
+    expect(comments.ROLLOUT_LIVE_ITEM).toBe('"rollout_stage" from edgeConfig.item (the live item); managed by rollout-stack (stack staging)');
+  });
+
+  it("refuses an app that declares EDGE_CONFIG or ROLLOUT_LIVE_ITEM itself, naming both sources", () => {
+    const metadata = CATALOG.find((a) => a.name === "metadata-context")!;
+    const own: AppDecl = {
+      ...metadata,
+      env: [
+        ...metadata.env,
+        { key: "EDGE_CONFIG", source: { from: "secret" }, sensitive: true, description: "own store" },
+        { key: "ROLLOUT_LIVE_ITEM", source: { from: "setting", default: "mine" }, sensitive: false, description: "own item" },
+      ],
+    };
+    const cfg = parseStackConfig("prod", prodRaw(), { catalog: CATALOG.map((a) => (a === metadata ? own : a)) });
+    try {
+      planVercelApp(own, cfg);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(AppDeclarationError);
+      expect((e as AppDeclarationError).problems).toEqual([
+        "EDGE_CONFIG: declared twice (secret rollout-stack:metadata-context.EDGE_CONFIG and the stack's Edge Config token); each key has one source",
+        "ROLLOUT_LIVE_ITEM: declared twice (setting metadata-context/ROLLOUT_LIVE_ITEM and the stack's Edge Config item); each key has one source",
+      ]);
+    }
+  });
+
   it("apps without live features get neither; stacks without a store give neither", () => {
+    const prod = loadStackConfigFile("prod");
     expect(envOf(prod, "chat-sessions").map((e) => e.key)).not.toContain("EDGE_CONFIG");
     expect(envOf(loadStackConfigFile("staging"), "metadata-context").map((e) => e.key)).not.toContain("EDGE_CONFIG");
   });
 
   it("the first appearance of EDGE_CONFIG redeploys production (as any production env change)", () => {
     const without = planStack(parseStackConfig("prod", prodRaw({ "rollout-stack:edgeConfig": undefined })));
-    const withIt = planStack(prod);
+    const withIt = planStack(loadStackConfigFile("prod"));
     const meta = (p: typeof withIt) => p.apps.find((a) => a.app === "metadata-context")!.vercel!.production;
     expect(Object.keys(meta(withIt)).filter((k) => !(k in meta(without))).sort()).toEqual(["EDGE_CONFIG", "ROLLOUT_LIVE_ITEM"]);
   });
