@@ -72,6 +72,27 @@ describe("golden cases: both readings agree on every literal form", () => {
     expect(plan("select 'é';\n  selec 1;").refusals).toMatchObject([{ kind: "unparsable", line: 2, col: 3 }]);
   });
 
+  it("locates a refusal in a later statement of a CRLF file, after multi-line statements and comments", () => {
+    const path = "migrations/db/20250101000001_m.sql";
+    const hint =
+      "a backslash-escaped quote in an E'…' string (E'it\\'s') is the usual cause: the Supabase CLI's splitter, whose split the ledger keeps, " +
+      "does not know backslash escapes; write the quote doubled instead (E'it''s' or 'it''s')";
+    const differ = (what: string) =>
+      `the Supabase CLI's splitter reads 2 statements, Postgres 17's parser (libpg-query 17.7.4) 3, and they first differ here ` +
+      `(the parser starts a statement here, the splitter does not; the parser's statements from there: ${what}); ${hint}`;
+    expect(plan("create table a (\r\n  id int\r\n);\r\n-- seed\r\ninsert into a values (1);\r\n  selec 1;\r\n").refusals).toEqual([
+      { kind: "unparsable", path, line: 6, col: 3, message: 'syntax error at or near "selec"' },
+    ]);
+    expect(plan("create table a (id int);\r\n-- the hint\r\nselect E'it\\'s';\r\n  commit;\r\n").refusals).toEqual([
+      { kind: "readings-disagree", path, line: 4, col: 3, reason: differ("COMMIT") },
+    ]);
+    const refusals = plan("create table a (id int);\r\n/* a note */ comment on table a is E'the victim\\'s table';\r\n\tdrop table a;\r\n").refusals;
+    expect(refusals).toEqual([{ kind: "readings-disagree", path, line: 3, col: 2, reason: differ("DROP TABLE") }]);
+    expect(formatRefusal(refusals[0]).split("\n")[0]).toBe(
+      `${path}:3:2: the file is read two ways, and they disagree: ${differ("DROP TABLE")}. What the checks saw would not be what runs.`,
+    );
+  });
+
   it("classifies from the parse tree: ALTER TYPE … ADD VALUE is transactional since Postgres 12, ANALYZE too", () => {
     expect(plan("alter type mood add value 'meh';\nanalyze t;").refusals).toEqual([]);
   });

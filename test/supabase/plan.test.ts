@@ -160,11 +160,157 @@ describe("planMigrations", () => {
     ]);
   });
 
+  it("locates refusals in the second statement and later after multi-line statements and comments, the same with CRLF line ends", () => {
+    const lf = [
+      "create table t (",
+      "  id int",
+      ");",
+      "-- then an index, built without a lock",
+      "create index concurrently i on t (id);",
+      "-- and a cleanup",
+      "  drop table old;",
+      "/* a /* nested */ note */ commit;",
+      "",
+    ].join("\n");
+    for (const sql of [lf, lf.replace(/\n/g, "\r\n")]) {
+      const f = file("20250101000010", sql);
+      const plan = planMigrations([f], []);
+      // Each refused statement starts with a comment: the position is its command's, not the statement's.
+      expect(plan.refusals).toEqual([
+        { kind: "non-transactional", path: f.path, line: 5, col: 1, command: "CREATE INDEX CONCURRENTLY" },
+        { kind: "destructive-without-header", path: f.path, line: 7, col: 3, command: "DROP TABLE" },
+        { kind: "transaction-control", path: f.path, line: 8, col: 27, command: "COMMIT" },
+      ]);
+      expect(formatRefusal(plan.refusals[1])).toBe(
+        `${f.path}:7:3: DROP TABLE destroys data, and the file does not say it may.\n` +
+          "  fix: if it is meant, put `-- rollout-stack:destructive: <why>` on the file's first line; the runner then copies what it destroys into " +
+          "the schema migration_backups before running the file",
+      );
+      expect(formatRefusal(plan.refusals[2])).toBe(
+        `${f.path}:8:27: COMMIT at the top level of a migration. Each file runs in one transaction with its ledger row; ` +
+          "an inner COMMIT would commit half a file (Supabase CLI #5047).\n  fix: remove the transaction control statements (the whole file is atomic already)",
+      );
+    }
+  });
+
+  it("finds the newest applied version whatever order the ledger's rows come in", () => {
+    const d = file("20250101000004", "create table d (id int);");
+    // Rows as a database may return them without ORDER BY: the newest is neither first nor last.
+    const plan = planMigrations([a, b, c, d], [row(d), row(a), row(b)]);
+    expect(plan.refusals).toEqual([{ kind: "out-of-order", version: c.version, path: c.path, newestApplied: d.version }]);
+    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([
+      [a.version, "applied"],
+      [b.version, "applied"],
+      [c.version, "out-of-order"],
+      [d.version, "applied"],
+    ]);
+  });
+
+  it("lists a ledger row without a file, and without a name (old CLI), under an empty name", () => {
+    const plan = planMigrations([a], [row(a), { version: "20250101000009", name: null, statements: null }]);
+    expect(plan.refusals).toEqual([{ kind: "missing-file", version: "20250101000009", name: null }]);
+    expect(plan.entries).toEqual([
+      { version: a.version, name: a.name, status: "applied", path: a.path },
+      { version: "20250101000009", name: "", status: "missing-file" },
+    ]);
+    expect(formatRefusal(plan.refusals[0])).toBe(
+      "version 20250101000009 is recorded as applied in supabase_migrations.schema_migrations, but there is no file for it.\n" +
+        "  fix: restore the file (git, or `supabase migration fetch`); or, if it was undone by hand, forget it: npm run db -- repair --reverted 20250101000009",
+    );
+  });
+
+  it.each([
+    ["a statement was removed from the file", "create table a (id int);\n", ["create table a (id int)", "create index on a (id)"]],
+    ["a statement was added to the file", "create table a (id int);\ncreate index on a (id);\n", ["create table a (id int)"]],
+    ["the second statement was edited, the first not", "create table a (id int);\ncreate index on a (name);\n", ["create table a (id int)", "create index on a (id)"]],
+  ])("sees drift when %s after applying", (_label, sql, recorded) => {
+    const edited = file(a.version, sql, a.name);
+    const plan = planMigrations([edited], [{ version: a.version, name: a.name, statements: recorded }]);
+    expect(plan.refusals).toEqual([{ kind: "drift", version: a.version, name: a.name, path: edited.path }]);
+    expect(plan.entries).toEqual([{ version: a.version, name: a.name, status: "drift", path: edited.path }]);
+  });
+
+  it("does not see drift in a row that recorded an empty statement or doubled semicolons (cut differently)", () => {
+    const f = file(a.version, "create table a (id int);\ncreate index on a (id);\n", a.name);
+    const rows = [{ version: a.version, name: a.name, statements: ["create table a (id int);;", "", "create index on a (id)"] }];
+    expect(planMigrations([f], rows)).toMatchObject({ refusals: [], entries: [{ version: a.version, status: "applied" }] });
+  });
+
   it("lets a file with the destructive header destroy, with the targets for the backup", () => {
     const f = file("20250101000005", "-- rollout-stack:destructive: drop the old table\ndrop table if exists old;\n");
     const plan = planMigrations([f], []);
     expect(plan.refusals).toEqual([]);
     expect(plan.pending[0].destructive).toMatchObject([{ command: "DROP TABLE", tables: [{ name: "old" }] }]);
+  });
+});
+
+describe("the no-transaction header", () => {
+  const NT = "-- rollout-stack:no-transaction";
+  const nt = (sql: string) => file("20250101000011", sql);
+  const TWO =
+    "the file has the header -- rollout-stack:no-transaction but 2 statements; only a file's single statement may run outside a transaction " +
+    "(the others would each commit on their own, and a failure would leave half the file applied)";
+  const IN_TX = "the file has the header -- rollout-stack:no-transaction, but its statement can run in a transaction (or is refused anyway)";
+
+  it("lets a file's single non-transactional statement run outside a transaction", () => {
+    const f = nt(`${NT}\ncreate index concurrently i on t (id);\n`);
+    const plan = planMigrations([f], []);
+    expect(plan.refusals).toEqual([]);
+    expect(plan.pending).toEqual([{ file: f, statements: [{ text: `${NT}\ncreate index concurrently i on t (id)`, offset: 0 }], destructive: [], noTransaction: true }]);
+  });
+
+  it("marks only files with the header as running outside a transaction", () => {
+    const plan = planMigrations([file("20250101000012", "create table t (id int);\n")], []);
+    expect(plan.pending).toHaveLength(1);
+    expect(Object.keys(plan.pending[0]).sort()).toEqual(["destructive", "file", "statements"]);
+  });
+
+  it.each([
+    ["a comment after the statement", `${NT}\ncreate index concurrently i on t (id);\n-- built without locking writes\n`, 2],
+    ["a stray ; after the header (a comment-only piece first)", `${NT}\n;\ncreate index concurrently i on t (id);\n`, 2],
+  ])("does not count comment-only pieces as statements: %s", (_label, sql, pieces) => {
+    const plan = planMigrations([nt(sql)], []);
+    expect(plan.refusals).toEqual([]);
+    expect(plan.pending[0].noTransaction).toBe(true);
+    expect(plan.pending[0].statements).toHaveLength(pieces);
+  });
+
+  it("refuses a second statement at its line and column, and each non-transactional one", () => {
+    const f = nt(`${NT}\ncreate index concurrently a on t (x);\n\n  create index concurrently b on t (y);\n`);
+    const plan = planMigrations([f], []);
+    expect(plan.pending).toEqual([]);
+    expect(plan.refusals).toEqual([
+      { kind: "non-transactional", path: f.path, line: 2, col: 1, command: "CREATE INDEX CONCURRENTLY" },
+      { kind: "non-transactional", path: f.path, line: 4, col: 3, command: "CREATE INDEX CONCURRENTLY" },
+      { kind: "no-transaction-misuse", path: f.path, line: 4, col: 3, reason: TWO },
+    ]);
+    expect(formatRefusal(plan.refusals[2])).toBe(
+      `${f.path}:4:3: ${TWO}.\n  fix: put the non-transactional statement alone in its own file with \`${NT}\` ` +
+        "on the first line, and everything else in ordinary files; or remove the header",
+    );
+  });
+
+  it("refuses a header over no statement at all at the file's start", () => {
+    const f = nt(`${NT}\n-- nothing yet\n`);
+    expect(planMigrations([f], []).refusals).toEqual([{ kind: "no-transaction-misuse", path: f.path, line: 1, col: 1, reason: TWO.replace("but 2", "but 0") }]);
+  });
+
+  it("refuses a header over a statement that can run in a transaction, at the statement", () => {
+    const f = nt(`\n${NT}\ncreate index i on t (id);\n`);
+    expect(planMigrations([f], []).refusals).toEqual([{ kind: "no-transaction-misuse", path: f.path, line: 2, col: 1, reason: IN_TX }]);
+  });
+
+  it("does not let the header excuse transaction control", () => {
+    const f = nt(`${NT}\nbegin;\n`);
+    expect(planMigrations([f], []).refusals).toEqual([
+      { kind: "transaction-control", path: f.path, line: 2, col: 1, command: "BEGIN" },
+      { kind: "no-transaction-misuse", path: f.path, line: 1, col: 1, reason: IN_TX },
+    ]);
+  });
+
+  it("still refuses COPY from stdin (the runner sends no data), without calling the header misused", () => {
+    const f = nt(`${NT}\ncopy t (id) from stdin;\n`);
+    expect(planMigrations([f], []).refusals).toEqual([{ kind: "non-transactional", path: f.path, line: 2, col: 1, command: "COPY ... STDIN/STDOUT" }]);
   });
 });
 

@@ -4,7 +4,7 @@
  * ledger stores (`SplitAndTrim`) and the drift normalization.
  */
 import { describe, expect, it } from "vitest";
-import { isCommentsAndWhitespace, normalizeStatements, splitRaw, splitStatements } from "../../infra/supabase/migrations/split";
+import { firstTokenAt, isCommentsAndWhitespace, normalizeStatements, splitRaw, splitStatements } from "../../infra/supabase/migrations/split";
 
 function checkSplit(tokens: string[]) {
   const input = tokens.join("");
@@ -102,6 +102,27 @@ describe("splitRaw: the Supabase CLI's golden split cases", () => {
   it.each(golden)("%s", (_name, tokens) => checkSplit(tokens));
 });
 
+// Beyond the CLI's golden cases: forms Postgres accepts that the splitter must keep whole.
+const more: [string, string[]][] = [
+  ["dollar tag with an underscore and a digit", ["SELECT $body_1$ a ; b $body_1$;", " SELECT 2;"]],
+  ["dollar tag with U+0080 (every byte ≥ 0x80 is a tag character to Postgres)", ["SELECT $\u0080$ a ; b $\u0080$;", " SELECT 2;"]],
+  ["block comment closed right before a * operator", ["SELECT 2 /* two */*3;", " SELECT 4;"]],
+  ["empty BEGIN ATOMIC body", ["CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC END;", " SELECT 2;"]],
+  ...[
+    ["a tab", "\t"],
+    ["CRLF", "\r\n"],
+    ["a form feed", "\f"],
+    ["a vertical tab", "\v"],
+  ].map(([name, gap]): [string, string[]] => [
+    `BEGIN and ATOMIC separated by ${name}`,
+    [`CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN${gap}ATOMIC${gap}SELECT 1;${gap}SELECT 2;${gap}END;`, `${gap}SELECT 3;`],
+  ]),
+];
+
+describe("splitRaw: more forms", () => {
+  it.each(more)("%s", (_name, tokens) => checkSplit(tokens));
+});
+
 describe("splitStatements: what the ledger stores", () => {
   it("trims trailing semicolons and whitespace, keeps comments, drops empty statements, records offsets", () => {
     const sql = "-- header comment\ncreate table a (id int);\n\n  ;\ninsert into a values (1) ;  \n-- trailing note\n";
@@ -127,6 +148,22 @@ describe("splitStatements: what the ledger stores", () => {
     ]);
   });
 
+  it("cuts a CRLF file at the same places, without the line ends", () => {
+    expect(splitStatements("create table a (id int);\r\n\r\ncreate index on a (id);\r\n")).toEqual([
+      { text: "create table a (id int)", offset: 0 },
+      { text: "create index on a (id)", offset: 28 },
+    ]);
+  });
+
+  it("trims every character Go's TrimSpace trims on both sides, with the offset after them", () => {
+    expect(splitStatements("\t\v\f\r\n\u0085 select 1 \u0085\f\v\t\r\n;")).toEqual([{ text: "select 1", offset: 7 }]);
+    // A whitespace-only piece between two semicolons is no statement.
+    expect(splitStatements("select 1;\t\v\f\r\n\u0085;select 2")).toEqual([
+      { text: "select 1", offset: 0 },
+      { text: "select 2", offset: 16 },
+    ]);
+  });
+
   it("trims what Go's TrimSpace trims (a BOM is not whitespace to Go)", () => {
     expect(splitStatements("\u00a0select 1\u3000;").map((s) => s.text)).toEqual(["select 1"]);
     expect(splitStatements("\ufeffselect 1;").map((s) => s.text)).toEqual(["\ufeffselect 1"]);
@@ -138,6 +175,22 @@ describe("normalizeStatements (drift comparison)", () => {
     const file = splitStatements("create table a (\n  id int\n);\n\ncreate index on a (id);\n").map((s) => s.text);
     expect(normalizeStatements(file)).toBe(normalizeStatements(["create table a ( id int );", "create   index on a (id)"]));
     expect(normalizeStatements(file)).toBe(normalizeStatements(["create table a ( id int ); create index on a (id);"]));
+  });
+  it("keeps one space only between two word characters (letters, digits, _, $, non-ASCII letters)", () => {
+    const statements = [
+      "SELECT  0 AS zero, 9 AS nine, x AS _x, é AS a, x  ||  y AS Z\n  FROM  t ;;",
+      " ; ",
+      "create function f()\n  returns int\n  language sql\n  as $$ select 1 $$",
+    ];
+    expect(normalizeStatements(statements)).toBe("SELECT 0 AS zero,9 AS nine,x AS _x,é AS a,x||y AS Z FROM t;create function f()returns int language sql as $$ select 1 $$");
+  });
+  it("ignores a byte order mark as whitespace", () => {
+    expect(normalizeStatements(["\ufeffcreate table a (id int)"])).toBe("create table a(id int)");
+  });
+  it("tells apart statements that differ only where whitespace separates two words", () => {
+    expect(normalizeStatements(["select a b"])).not.toBe(normalizeStatements(["select ab"]));
+    expect(normalizeStatements(["select 1 0"])).not.toBe(normalizeStatements(["select 10"]));
+    expect(normalizeStatements(["select x || y"])).toBe(normalizeStatements(["select x||y"]));
   });
   it("sees a changed token or comment", () => {
     const base = normalizeStatements(["create table a (id int)"]);
@@ -155,5 +208,20 @@ describe("isCommentsAndWhitespace", () => {
     ["/* unterminated", true],
     ["-- a\nselect", false],
     ["x", false],
+    ["\r\n\f\v", true],
+    ["-- a\r\n\f/* b */\v", true],
   ])("%j → %s", (text, expected) => expect(isCommentsAndWhitespace(text)).toBe(expected));
+});
+
+describe("firstTokenAt (where Postgres's scanner finds the next token)", () => {
+  it.each([
+    ["select 1", 0, 0],
+    ["select 1", 6, 7],
+    ["  -- c\n\tselect", 0, 8],
+    ["\r\n\f\vselect", 0, 4],
+    ["/* a /* b */ c */ select 1", 0, 18],
+    ["/* a */* 2", 0, 7],
+    ["-- only a comment", 0, 17],
+    ["/* never closed /* */", 0, 21],
+  ])("%j from %i → %i", (text, from, expected) => expect(firstTokenAt(text, from)).toBe(expected));
 });

@@ -47,20 +47,11 @@ function isIdentifierRune(r: string): boolean {
   return r.codePointAt(0)! >= 0x80 || isLetterOrDigit(r) || r === "_" || r === "$";
 }
 
-/** The code point ending just before `index` (a surrogate pair counts as one). */
-function runeBefore(text: string, index: number): string {
-  if (index <= 0) return "";
-  const low = text.charCodeAt(index - 1);
-  if (low >= 0xdc00 && low <= 0xdfff && index >= 2) {
-    const high = text.charCodeAt(index - 2);
-    if (high >= 0xd800 && high <= 0xdbff) return text.slice(index - 2, index);
-  }
-  return text[index - 1];
-}
-
 function hasIdentifierRuneBefore(d: Data, offset: number): boolean {
   if (offset <= d.start) return false;
-  return isIdentifierRune(runeBefore(d.text, offset));
+  // The code unit before `offset` decides as its whole code point would: a surrogate half is
+  // ≥ 0x80, and so is the code point of its pair.
+  return isIdentifierRune(d.text[offset - 1]);
 }
 
 /** Whether `text[start, end)` ends with `keyword` (ASCII, case-insensitive) at an identifier boundary. */
@@ -96,7 +87,8 @@ export function isCommentsAndWhitespace(text: string, from = 0, to = text.length
       i++;
     } else if (text.startsWith("--", i)) {
       const newline = text.indexOf("\n", i + 2);
-      if (newline === -1 || newline >= to) return true;
+      if (newline === -1) return true;
+      // A newline at or after `to` ends the loop: the rest is comment.
       i = newline + 1;
     } else if (text.startsWith("/*", i)) {
       // The same overlapping two-character window as BlockState, so both agree on where a
@@ -108,7 +100,8 @@ export function isCommentsAndWhitespace(text: string, from = 0, to = text.length
         if (window === "/*") depth++;
         else if (window === "*/") depth--;
       }
-      if (depth > 0) return true;
+      // Still open (depth > 0) only when j reached `to`, which ends the loop: an unterminated
+      // comment counts as comment text.
       i = j;
     } else {
       return false;
@@ -181,13 +174,8 @@ class QuoteState implements State {
   private escape = false;
   constructor(private readonly delimiter: string) {}
   next(r: string, d: Data): State | null {
-    if (this.escape) {
-      if (r === this.delimiter) {
-        this.escape = false;
-        return this;
-      }
-      return new ReadyState().next(r, d);
-    }
+    // After a delimiter, ReadyState reads a second one as the same quote reopened.
+    if (this.escape) return new ReadyState().next(r, d);
     if (r === this.delimiter) this.escape = true;
     return this;
   }
