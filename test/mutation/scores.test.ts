@@ -63,6 +63,14 @@ describe("scoreReport", () => {
     expect(stale).toEqual([otherMutator]);
   });
 
+  it("an equivalent with a line matches only a survivor starting on that source line", () => {
+    const listed: EquivalentMutant = { file: "infra/b.ts", mutator: "EqualityOperator", original: "b <= p", replacement: "b >= p", line: "return b <= p;", reason: "test" };
+    const elsewhere = { ...listed, line: "return b < p;" };
+    expect(scoreReport(report, [listed]).modules[1]).toMatchObject({ survived: 0, equivalent: 1 });
+    expect(scoreReport(report, [elsewhere]).modules[1]).toMatchObject({ survived: 1, equivalent: 0 });
+    expect(scoreReport(report, [elsewhere]).stale).toEqual([elsewhere]);
+  });
+
   it("a listed equivalent that a test now kills is stale", () => {
     const killed: EquivalentMutant = { file: "infra/b.ts", mutator: "EqualityOperator", original: "b <= p", replacement: "b < p", reason: "test" };
     expect(scoreReport(report, [killed]).stale).toEqual([killed]);

@@ -31,6 +31,11 @@ export interface EquivalentMutant {
   /** The source the mutant replaces, as written (whitespace runs compare as one space). */
   original: string;
   replacement: string;
+  /**
+   * The source line the mutant starts on, trimmed, for an `original` too common to name one place
+   * (`""`, `[]`, `false`): without it the entry would also hide any later survivor with that text.
+   */
+  line?: string;
   reason: string;
 }
 
@@ -76,8 +81,14 @@ export function originalOf(source: string, location: ReportMutant["location"]): 
   return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
 }
 
-function matches(e: EquivalentMutant, file: string, mutator: string, original: string, replacement: string): boolean {
-  return e.file === file && e.mutator === mutator && squash(e.original) === squash(original) && squash(e.replacement) === squash(replacement);
+function matches(e: EquivalentMutant, file: string, mutator: string, original: string, replacement: string, line: string): boolean {
+  return (
+    e.file === file &&
+    e.mutator === mutator &&
+    squash(e.original) === squash(original) &&
+    squash(e.replacement) === squash(replacement) &&
+    (e.line === undefined || squash(e.line) === squash(line))
+  );
 }
 
 export function scoreReport(report: MutationReport, equivalents: readonly EquivalentMutant[] = []): Scores {
@@ -93,7 +104,8 @@ export function scoreReport(report: MutationReport, equivalents: readonly Equiva
       else if (m.status === "Survived" || m.status === "NoCoverage") {
         const original = originalOf(source, m.location);
         const replacement = m.replacement ?? "";
-        const equivalent = equivalents.find((e) => matches(e, file, m.mutatorName, original, replacement));
+        const line = source.split("\n")[m.location.start.line - 1] ?? "";
+        const equivalent = equivalents.find((e) => matches(e, file, m.mutatorName, original, replacement, line));
         if (equivalent) {
           used.add(equivalent);
           row.equivalent++;
