@@ -295,16 +295,16 @@ describe("the no-transaction header", () => {
     expect(planMigrations([f], []).refusals).toEqual([{ kind: "no-transaction-misuse", path: f.path, line: 1, col: 1, reason: TWO.replace("but 2", "but 0") }]);
   });
 
-  it("refuses a header over a statement that can run in a transaction, at the statement", () => {
-    const f = nt(`\n${NT}\ncreate index i on t (id);\n`);
-    expect(planMigrations([f], []).refusals).toEqual([{ kind: "no-transaction-misuse", path: f.path, line: 2, col: 1, reason: IN_TX }]);
+  it("refuses a header over a statement that can run in a transaction, at the statement's first word (past the header)", () => {
+    const f = nt(`\n${NT}\n  create index i on t (id);\n`);
+    expect(planMigrations([f], []).refusals).toEqual([{ kind: "no-transaction-misuse", path: f.path, line: 3, col: 3, reason: IN_TX }]);
   });
 
   it("does not let the header excuse transaction control", () => {
     const f = nt(`${NT}\nbegin;\n`);
     expect(planMigrations([f], []).refusals).toEqual([
       { kind: "transaction-control", path: f.path, line: 2, col: 1, command: "BEGIN" },
-      { kind: "no-transaction-misuse", path: f.path, line: 1, col: 1, reason: IN_TX },
+      { kind: "no-transaction-misuse", path: f.path, line: 2, col: 1, reason: IN_TX },
     ]);
   });
 

@@ -6,7 +6,7 @@
 import { classifyStatement, type DestructiveOp } from "./classify";
 import type { Refusal } from "./errors";
 import { compareVersions, hasDestructiveHeader, lineCol, type MigrationFile } from "./files";
-import { isCommentsAndWhitespace, normalizeStatements, splitStatements, type SplitStatement } from "./split";
+import { firstTokenAt, isCommentsAndWhitespace, normalizeStatements, splitStatements, type SplitStatement } from "./split";
 import { checkWithParser, hasNoTransactionHeader, NO_TRANSACTION_HEADER, type SplitReading } from "./parse-gate";
 
 /** A row of `supabase_migrations.schema_migrations` (name/statements are null in old CLI rows). */
@@ -152,7 +152,8 @@ export function checkPending(file: MigrationFile): { migration: PendingMigration
   }
   problems.push(...checkWithParser(file, readings).refusals);
   if (noTransaction) {
-    const at = (s: SplitStatement) => lineCol(file.sql, s.offset);
+    // At the statement's first word, past the header comment and blank lines, as the other refusals are.
+    const at = (s: SplitStatement) => lineCol(file.sql, s.offset + firstTokenAt(s.text, 0));
     if (content.length !== 1) {
       problems.push({
         kind: "no-transaction-misuse",
