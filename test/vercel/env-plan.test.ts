@@ -17,6 +17,7 @@ import {
   ASSUMED_SECRET_BYTES,
   MAX_ENV_BYTES,
 } from "../../infra/vercel/env-plan";
+import { configProblems } from "../support/config-error";
 
 const catalog = catalogByName();
 const app = (name: string) => catalog.get(name)!;
@@ -62,16 +63,6 @@ function declarationProblems(fn: () => unknown): string[] {
   throw new Error("expected an AppDeclarationError");
 }
 
-/** The problems of the ConfigError `fn` throws. */
-function configProblems(fn: () => unknown): { key: string; message: string }[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 const byName = (plan: ReturnType<typeof planAppEnv>) => Object.fromEntries(plan.env.map((v) => [envResourceName("x", v).slice(2), v]));
 

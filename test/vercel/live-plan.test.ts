@@ -5,11 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../../infra/apps";
 import type { AppDecl, FeatureDecl } from "../../infra/apps/types";
-import { ConfigError, loadStackConfigFile, parseStackConfig, type RawEntry, type StackConfig } from "../../infra/config";
+import { loadStackConfigFile, parseStackConfig, type RawEntry, type StackConfig } from "../../infra/config";
 import { planStack } from "../../infra/model";
 import { AppDeclarationError, planVercelApp } from "../../infra/vercel/env-plan";
 import { EDGE_CONFIG_STORE_LIMITS, planLive } from "../../infra/vercel/live-plan";
 import { stackFileEntries, readStackFile, stackFilePath } from "../../infra/stack-file";
+import { configProblems } from "../support/config-error";
 
 const plain = (value: unknown): RawEntry => ({ value, secret: false });
 
@@ -23,15 +24,6 @@ function prodRaw(overrides: Record<string, unknown> = {}): Record<string, RawEnt
   return raw;
 }
 
-function problems(fn: () => unknown): { key: string; message: string }[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("the edgeConfig stack key", () => {
   it("prod creates the shared store and writes rollout_prod", () => {
@@ -44,19 +36,19 @@ describe("the edgeConfig stack key", () => {
   });
 
   it("names the key and the fix for a store that is neither create nor an ID, and for an item key Vercel refuses", () => {
-    const p = problems(() => parseStackConfig("prod", prodRaw({ "rollout-stack:edgeConfig": { store: "my-store", item: "rollout/prod" } })));
+    const p = configProblems(() => parseStackConfig("prod", prodRaw({ "rollout-stack:edgeConfig": { store: "my-store", item: "rollout/prod" } })));
     expect(p.map((x) => x.key).sort()).toEqual(["rollout-stack:edgeConfig.item", "rollout-stack:edgeConfig.store"]);
     expect(p.find((x) => x.key.endsWith("store"))!.message).toMatch(/"create".*or a store ID such as ecfg_abc123/);
     expect(p.find((x) => x.key.endsWith("item"))!.message).toMatch(/\^\[A-Za-z0-9_-\]\{1,256\}\$/);
   });
 
   it("refuses a default item key a stack name would make invalid, suggesting one", () => {
-    const p = problems(() => parseStackConfig("eu.prod", prodRaw({ "rollout-stack:edgeConfig": { store: "create" } })));
+    const p = configProblems(() => parseStackConfig("eu.prod", prodRaw({ "rollout-stack:edgeConfig": { store: "create" } })));
     expect(p).toEqual([expect.objectContaining({ key: "rollout-stack:edgeConfig.item", message: expect.stringMatching(/rollout_eu\.prod.*set edgeConfig\.item, e\.g\. rollout_eu_prod/) })]);
   });
 
   it("refuses unknown keys inside it", () => {
-    const p = problems(() => parseStackConfig("prod", prodRaw({ "rollout-stack:edgeConfig": { store: "create", tokn: "x" } })));
+    const p = configProblems(() => parseStackConfig("prod", prodRaw({ "rollout-stack:edgeConfig": { store: "create", tokn: "x" } })));
     expect(p.map((x) => x.key)).toEqual(["rollout-stack:edgeConfig.tokn"]);
   });
 });
@@ -104,7 +96,7 @@ describe("planLive", () => {
       "rollout-stack:edgeConfig": plain({ store: "create" }),
     };
     const hobby = parseStackConfig("prod", { ...raw, "rollout-stack:vercelPlan": plain("hobby") }, { catalog: [app] });
-    const p = problems(() => planLive(hobby));
+    const p = configProblems(() => planLive(hobby));
     expect(p).toEqual([{ key: "rollout-stack:edgeConfig", message: expect.stringMatching(new RegExp(`^item rollout_prod can reach \\d+ bytes \\(6 live features with kill records\\); a hobby store holds ${EDGE_CONFIG_STORE_LIMITS.hobby}`)) }]);
     // The same stack fits a Pro store.
     const pro = parseStackConfig("prod", { ...raw, "rollout-stack:vercelPlan": plain("pro") }, { catalog: [app] });
