@@ -117,13 +117,18 @@ export function scoreReport(report: MutationReport, equivalents: readonly Equiva
       } else if (m.status === "Ignored" && m.static) row.static++;
       else if (m.status !== "Pending") row.invalid++;
     }
-    const detected = row.killed + row.timeout;
-    const valid = detected + row.survived + row.noCoverage;
-    row.score = valid ? (100 * detected) / valid : null;
+    row.score = scoreOf(row);
     modules.push(row);
   }
   survivors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   return { modules, survivors, stale: equivalents.filter((e) => !used.has(e)) };
+}
+
+/** The score of a row's counts (the definition at the top of this file); null without a valid mutant. */
+function scoreOf(m: Pick<ModuleScore, "killed" | "timeout" | "survived" | "noCoverage">): number | null {
+  const detected = m.killed + m.timeout;
+  const valid = detected + m.survived + m.noCoverage;
+  return valid ? (100 * detected) / valid : null;
 }
 
 /** Rounded down to one decimal, so 89.99 never prints as a passing 90.0. */
@@ -145,8 +150,7 @@ export function scoreTable(modules: readonly ModuleScore[]): string[] {
     }),
     { file: "all", killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, static: 0, invalid: 0, score: null } as ModuleScore,
   );
-  const valid = total.killed + total.timeout + total.survived + total.noCoverage;
-  total.score = valid ? (100 * (total.killed + total.timeout)) / valid : null;
+  total.score = scoreOf(total);
   const row = (m: ModuleScore, name: string) =>
     `| ${name} | ${formatScore(m.score)} | ${m.killed + m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.equivalent} | ${m.static} |`;
   return [
