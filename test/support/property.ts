@@ -3,7 +3,7 @@
  * that cover it, so there they draw fewer (ROLLOUT_TEST_PROFILE=mutation, set by
  * vitest.mutation.config.mts); `npm test` always runs the full size.
  */
-export const MUTATION_PROFILE = process.env.ROLLOUT_TEST_PROFILE === "mutation";
+const MUTATION_PROFILE = process.env.ROLLOUT_TEST_PROFILE === "mutation";
 
 /** `full` normally, `light` under the mutation profile. */
 export function propertySize(full: number, light: number): number {
