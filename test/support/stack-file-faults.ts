@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { propertySize } from "./property";
 
 const DEV = fs.readFileSync(path.resolve(__dirname, "../../stacks/Pulumi.dev.yaml"), "utf8");
 const devLines = DEV.split("\n").length;
@@ -29,6 +30,9 @@ export interface Fault {
   /** config level: the key the error must name; file level: a key path the message must name. */
   key?: string;
 }
+
+/** How many unknown keys the "many unknown keys" fault carries (fewer under the mutation profile). */
+export const UNKNOWN_KEYS = propertySize(20_000, 500);
 
 const bomb = [
   `  bomb:a: &a [${V}, ${V}, ${V}, ${V}, ${V}, ${V}, ${V}, ${V}, ${V}]`,
@@ -93,8 +97,8 @@ export const FAULTS: Fault[] = [
     key: "rollout-stack:cronSecretRotation.chat-sessions",
   },
   {
-    name: "20,000 unknown keys",
-    text: () => atLine3(Array.from({ length: 20_000 }, (_, i) => `  rollout-stack:unknown${i}: ${i % 2 ? S : V}\n`).join("")),
+    name: `${UNKNOWN_KEYS.toLocaleString("en")} unknown keys`,
+    text: () => atLine3(Array.from({ length: UNKNOWN_KEYS }, (_, i) => `  rollout-stack:unknown${i}: ${i % 2 ? S : V}\n`).join("")),
     level: "config",
     code: "unknown-key",
     key: "rollout-stack:unknown0",
