@@ -16,7 +16,7 @@ import type { AppDecl, EnvVarDecl } from "./apps/types";
 import { ConfigError, type ConfigProblem } from "./config-error";
 import { findRung, ladderOf, normalizeRungValue, rungNames } from "./rollout/ladder";
 import { defaultItemKey, ITEM_KEY } from "./rollout/live";
-import { isSecureValue, NAMESPACE, readStackFile, stackFileEntries, stackFilePath, type RawEntry } from "./stack-file";
+import { isSecureValue, NAMESPACE, readStackFile, STACK_FILE_LIMITS, stackFileEntries, stackFilePath, type RawEntry } from "./stack-file";
 
 // Re-exported: these lived here first, and the Pulumi program and many callers import them from here.
 export { ConfigError, NAMESPACE };
@@ -113,8 +113,8 @@ export interface ParseOptions {
   requireSecrets?: boolean;
 }
 
-const RUNG = z.union([z.string(), z.number().int()]);
-const FLAT_MAP = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const RUNG = z.union([z.string(), z.number().int()], { error: "must be a rung: a name such as \"off\" or \"live\", or a whole percent such as 10" });
+const FLAT_MAP = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: "must be a plain value (text, a number or true/false)" }));
 
 const schema = z.strictObject({
   apps: z.array(z.string()),
@@ -193,6 +193,12 @@ export function isValidBranchName(name: string): boolean {
 }
 const DATABASE_URL_KEY = /^([a-z0-9-]+)\.databaseUrl$/;
 
+/** Whether `value` holds maps or lists more than `levels` deep (it looks no deeper than that). */
+function nestsDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== "object") return false;
+  return levels === 0 || Object.values(value).some((v) => nestsDeeperThan(v, levels - 1));
+}
+
 function hasSecureLeaf(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
   return isSecureValue(value) || Object.values(value as Record<string, unknown>).some(hasSecureLeaf);
@@ -205,22 +211,26 @@ function hasSecureLeaf(value: unknown): boolean {
 export function parseStackConfig(stack: string, raw: Readonly<Record<string, RawEntry>>, options: ParseOptions = {}): StackConfig {
   const problems: ConfigProblem[] = [];
   const problem = (key: string, message: string, code?: string) => problems.push(code ? { key, message, code } : { key, message });
+  /** A missing value, unless its key was already reported (given, but malformed). */
+  const missing = (key: string, message: string) => {
+    if (!problems.some((p) => p.key === key)) problem(key, `missing; ${message}`);
+  };
   let unknownKeys = 0;
   const unknownKey = (key: string, message: string) => {
     if (++unknownKeys <= MAX_LISTED_UNKNOWN_KEYS) problem(key, message, "unknown-key");
   };
   // Copies a structured value into ordinary objects without the reserved names, each reported: zod
   // (and any plain object) would drop a `__proto__` key silently.
-  const withoutReservedKeys = (value: unknown, where: string, depth = 0): unknown => {
-    if (value === null || typeof value !== "object" || depth > 64) return value;
-    if (Array.isArray(value)) return value.map((v, i) => withoutReservedKeys(v, `${where}[${i}]`, depth + 1));
+  const withoutReservedKeys = (value: unknown, where: string): unknown => {
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map((v, i) => withoutReservedKeys(v, `${where}[${i}]`));
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       if (RESERVED_KEYS.has(key)) {
         problem(`${where}.${key}`, `"${key}" is a reserved name that a JavaScript object cannot hold as a key (it would vanish); remove the line or correct the key`, "reserved-key");
         continue;
       }
-      out[key] = withoutReservedKeys(v, `${where}.${key}`, depth + 1);
+      out[key] = withoutReservedKeys(v, `${where}.${key}`);
     }
     return out;
   };
@@ -249,6 +259,12 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       continue; // provider keys (vercel:apiToken, supabase:accessToken, ...) are not ours
     }
     if (STRUCTURAL_KEYS.has(name)) {
+      // The engine hands structured values over as JSON, which can nest without bound: refuse what no
+      // stack file could hold before walking it.
+      if (nestsDeeperThan(entry.value, STACK_FILE_LIMITS.maxDepth)) {
+        problem(k(name), `nests maps or lists more than ${STACK_FILE_LIMITS.maxDepth} levels deep; a stack config value nests a few levels`, "too-deep");
+        continue;
+      }
       if (entry.secret || hasSecureLeaf(entry.value)) {
         problem(
           k(name),
@@ -289,7 +305,15 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
         problem(where, issue.message);
       }
     }
-    checked[name] = (field as z.ZodType).safeParse(undefined).data ?? (name === "apps" ? [] : undefined);
+    // A map keeps its good entries, so the checks below see what the stack does set; anything else
+    // falls back to its default.
+    const given = structural[name];
+    const bad = new Set(result.error.issues.map((issue) => issue.path[0]));
+    const rest =
+      typeof given === "object" && given !== null && !Array.isArray(given) && result.error.issues.every((issue) => issue.path.length > 0)
+        ? (field as z.ZodType).safeParse(Object.fromEntries(Object.entries(given).filter(([key]) => !bad.has(key))))
+        : undefined;
+    checked[name] = rest?.success ? rest.data : ((field as z.ZodType).safeParse(undefined).data ?? (name === "apps" ? [] : undefined));
   }
   const c = schema.parse(checked);
   if (!isValidBranchName(c.productionBranch)) {
@@ -357,7 +381,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       for (const feature of app.features) {
         const key = `${app.name}/${feature.name}`;
         if (!(key in c.phases)) {
-          problem(`${k("phases")}.${key}`, `missing; every feature needs a phase, e.g. \`${key}: "${feature.rungs[0].name}"\` (rungs: ${feature.rungs.map((r) => r.name).join(", ")})`);
+          missing(`${k("phases")}.${key}`, `every feature needs a phase, e.g. \`${key}: "${feature.rungs[0].name}"\` (rungs: ${feature.rungs.map((r) => r.name).join(", ")})`);
         }
       }
     }
@@ -411,7 +435,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
         const key = `${app.name}/${e.key}`;
         if (key in settings) continue;
         if (e.source.default !== undefined) settings[key] = e.source.default;
-        else if (!(key in c.settings)) problem(`${k("settings")}.${key}`, `missing; set it, e.g. \`${key}: <value>\` under ${k("settings")} (${e.description})`);
+        else missing(`${k("settings")}.${key}`, `set it, e.g. \`${key}: <value>\` under ${k("settings")} (${e.description})`);
       }
     }
   }

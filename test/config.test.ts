@@ -366,10 +366,26 @@ describe("parseStackConfig: secrets", () => {
     expect(hit?.message).toMatch(/holds a secure: value inside a structured value.*put each secret in its own top-level key/);
   });
 
-  it("a setting left blank (null, as YAML reads `KEY:` with no value) is a problem on that key, not a crash", () => {
+  it("a setting left blank (null, as YAML reads `KEY:` with no value) is one problem on that key; the settings beside it still count", () => {
     const raw = baseRaw();
     raw["rollout-stack:settings"] = plain({ "chat-sessions/NEXT_PUBLIC_SUPABASE_URL": null, "chat-sessions/NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon" });
-    expect(problemsOf(raw).map((p) => p.key)).toContain("rollout-stack:settings.chat-sessions/NEXT_PUBLIC_SUPABASE_URL");
+    expect(problemsOf(raw)).toEqual([
+      { key: "rollout-stack:settings.chat-sessions/NEXT_PUBLIC_SUPABASE_URL", message: "must be a plain value (text, a number or true/false)" },
+    ]);
+  });
+
+  it("a phase left blank is one problem on that key, not also a missing phase; the other phases still count", () => {
+    const raw = baseRaw();
+    raw["rollout-stack:phases"] = plain({ "chat-sessions/early-session-creation": null, "chat-sessions/cleanup": "dry-run" });
+    expect(problemsOf(raw)).toEqual([
+      { key: "rollout-stack:phases.chat-sessions/early-session-creation", message: 'must be a rung: a name such as "off" or "live", or a whole percent such as 10' },
+    ]);
+  });
+
+  it("a malformed entry in a non-map key (an edgeConfig with a bad store) falls back to the key's default", () => {
+    const raw = baseRaw();
+    raw["rollout-stack:edgeConfig"] = plain({ store: "nope", item: "rollout_dev" });
+    expect(problemsOf(raw).map((p) => p.key)).toEqual(["rollout-stack:edgeConfig.store"]);
   });
 
   it("a structured key set to null is a problem on that key, not a crash", () => {
@@ -431,26 +447,25 @@ describe("parseStackConfig: reserved names as keys", () => {
   };
 
   it.each([
-    [64, false],
-    [64, true],
-  ])("a reserved name %i levels down (list: %s), the stack file's nesting limit, is still reported", (levels, list) => {
+    [63, false],
+    [63, true],
+  ])("a reserved name %i levels down (list: %s), 64 levels with its map, the stack file's nesting limit, is still reported", (levels, list) => {
     const raw = baseRaw();
     raw["rollout-stack:previewPhases"] = plain(nested(levels, list));
     expect(reserved(raw)).toHaveLength(1);
   });
 
   it.each([
-    [65, false],
-    [65, true],
-    [400, false],
-    [400, true],
-  ])("a value nested past the limit (%i levels, list: %s) is not walked: the schema rejects it at its top", (levels, list) => {
+    [64, false],
+    [64, true],
+    [10_000, false],
+    [10_000, true],
+  ])("a value nested past the limit (%i levels around a map, list: %s) is one too-deep problem on its key, not walked", (levels, list) => {
     const raw = baseRaw();
     raw["rollout-stack:previewPhases"] = plain(nested(levels, list));
-    const problems = problemsOf(raw);
-    expect(problems.filter((p) => (p as { code?: string }).code === "reserved-key")).toEqual([]);
-    expect(problems.length).toBeGreaterThan(0);
-    expect(problems.every((p) => p.key.startsWith("rollout-stack:previewPhases"))).toBe(true);
+    expect(problemsOf(raw)).toEqual([
+      { key: "rollout-stack:previewPhases", code: "too-deep", message: "nests maps or lists more than 64 levels deep; a stack config value nests a few levels" },
+    ]);
   });
 });
 
