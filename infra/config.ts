@@ -175,8 +175,7 @@ function editDistance(a: string, b: string): number {
  * ignored as a provider's. Provider namespaces (`vercel`, `supabase`, ...) are nowhere near.
  */
 export function isNamespaceTypo(ns: string): boolean {
-  if (ns === NAMESPACE) return false;
-  return ns.toLowerCase() === NAMESPACE || (Math.abs(ns.length - NAMESPACE.length) <= 3 && editDistance(ns.toLowerCase(), NAMESPACE) <= 3);
+  return ns !== NAMESPACE && editDistance(ns.toLowerCase(), NAMESPACE) <= 3;
 }
 
 /**
@@ -366,7 +365,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       const ladder = ladderOf(feature);
       const rung = normalizeRungValue(value);
       if (rung === undefined || !findRung(ladder, rung)) {
-        const hint = typeof value === "number" || /^\d+$/.test(String(value)) ? (Number(value) > 100 ? " (a percent is at most 100)" : "") : "";
+        const hint = /^\d+$/.test(String(value)) && Number(value) > 100 ? " (a percent is at most 100)" : "";
         problem(where, `${JSON.stringify(value)} is not a phase of this ladder (${rungNames(ladder).join(", ")})${hint}`);
         continue;
       }
@@ -388,25 +387,24 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
   }
 
   // Settings: declared `setting` env vars of managed apps, formats checked, defaults filled.
-  const settingDecl = (key: string): { app?: AppDecl; decl?: EnvVarDecl } => {
+  const envDeclOf = (key: string): { app?: AppDecl; decl?: EnvVarDecl } => {
     const [appName, envKey] = key.split("/");
     const app = managed.get(appName);
-    return { app, decl: app?.env.find((e) => e.key === envKey && e.source.from === "setting") };
+    return { app, decl: app?.env.find((e) => e.key === envKey) };
   };
   const checkSettings = (which: "settings" | "previewSettings", given: Record<string, string | number | boolean>, out: Record<string, string>) => {
     for (const [key, value] of Object.entries(given)) {
       const where = `${k(which)}.${key}`;
-      const { app, decl } = settingDecl(key);
+      const { app, decl } = envDeclOf(key);
       if (!app) {
         problem(where, `not an <app>/<KEY> of this stack's apps (${apps.map((a) => a.name).join(", ") || "none"})`);
         continue;
       }
       if (!decl || decl.source.from !== "setting") {
         const settings = app.env.filter((e) => e.source.from === "setting").map((e) => e.key);
-        const isSecret = app.env.some((e) => e.key === key.split("/")[1] && e.source.from === "secret");
         problem(
           where,
-          isSecret
+          decl?.source.from === "secret"
             ? `is a secret: remove it here and run \`pulumi config set --secret ${app.name}.${key.split("/")[1]} <value>\``
             : `"${app.name}" has no setting "${key.split("/")[1]}" (settings: ${settings.join(", ") || "none"})`,
         );
@@ -595,7 +593,7 @@ export function decodeConfigValue(text: string): unknown {
     try {
       return JSON.parse(t);
     } catch {
-      return text;
+      // not JSON: a plain string that starts with a bracket
     }
   }
   return text;

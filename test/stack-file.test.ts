@@ -6,7 +6,24 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CATALOG } from "../infra/apps";
 import { ConfigError, isNamespaceTypo, isValidBranchName, loadStackConfigFile, parseStackConfig } from "../infra/config";
 import { secretsInStackFile } from "../infra/plan/redact";
-import { listStacks, parseStackFile, rawEntriesFromYaml, readPhases, renderRung, setPhase, STACK_FILE_LIMITS, StackFileError } from "../infra/stack-file";
+import {
+  isStackName,
+  listStacks,
+  parseStackFile,
+  rawEntriesFromYaml,
+  environmentsOf,
+  readPhaseMaps,
+  readPhases,
+  readStackFile,
+  renderRung,
+  secureValues,
+  setPhase,
+  STACK_FILE_LIMITS,
+  stackFileEnvironments,
+  StackFileError,
+  stackFileRel,
+  stackOfFile,
+} from "../infra/stack-file";
 import { FAULTS, inPhases, SENTINELS, UNKNOWN_KEYS } from "./support/stack-file-faults";
 
 const STACKS = path.resolve(__dirname, "../stacks");
@@ -51,6 +68,20 @@ describe("setPhase", () => {
     ["dry-run", "dry-run"],
     ["live", "live"],
     ["beta", "beta"],
+    // Words that merely start like a YAML 1.1 boolean or null are plain.
+    ["none", "none"],
+    ["nightly", "nightly"],
+    ["online", "online"],
+    ["yes", '"yes"'],
+    ["N", '"N"'],
+    ["True", '"True"'],
+    ["null", '"null"'],
+    // Numbers in other notations, and text that is not one word.
+    ["0x1f", '"0x1f"'],
+    ["1e3", '"1e3"'],
+    [".inf", '".inf"'],
+    ["a: b", '"a: b"'],
+    ["beta #2", '"beta #2"'],
   ])("writes %s as %s (quoted where plain YAML would not read back the string)", (rung, written) => {
     expect(renderRung(rung)).toBe(written);
   });
@@ -199,5 +230,315 @@ describe("hostile stack files: each fault class", () => {
     expect(Object.keys(phases)).toContain("__proto__");
     expect(Object.getPrototypeOf(phases)).toBeNull();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Names and paths: what `--stack` may be, which stack a file (or `file@ref`) is for, where it lives.
+
+describe("stack names and stack file paths", () => {
+  it("a --stack name is a file name: letters, digits, `.`, `_`, `-`; never a path, `.` or `..`", () => {
+    for (const ok of ["prod", "dev", "prod-eu", "a.b", "stack_2", "X", "..."]) expect(isStackName(ok), ok).toBe(true);
+    for (const bad of ["", ".", "..", "../prod", "prod/..", "a/b", "stacks/prod", "..\\prod", "prod eu", "prod\n", " prod", "préprod", "a@b"]) {
+      expect(isStackName(bad), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it("the stack of a file is read from its name, `Pulumi.<stack>.yaml`, with a `@ref` suffix ignored", () => {
+    expect(stackOfFile("stacks/Pulumi.prod.yaml")).toBe("prod");
+    expect(stackOfFile("Pulumi.prod-eu.yaml")).toBe("prod-eu");
+    expect(stackOfFile("stacks/Pulumi.prod.yaml@main")).toBe("prod");
+    expect(stackOfFile("stacks/Pulumi.staging.yaml@HEAD~1")).toBe("staging");
+    // An `@` in a directory of the path (a Jenkins `workspace@2`, say) is not a ref.
+    expect(stackOfFile("/var/jenkins/workspace@2/stacks/Pulumi.prod.yaml")).toBe("prod");
+    expect(stackOfFile("/var/jenkins/workspace@2/stacks/Pulumi.prod.yaml@main")).toBe("prod");
+    // Not a stack file: a backup, a copy, the project file, a label.
+    for (const other of ["stacks/Pulumi.prod.yaml.bak", "stacks/Pulumi.prod.yaml~", "stacks/old-Pulumi.prod.yaml", "Pulumi.yaml", "stack file"]) {
+      expect(stackOfFile(other), other).toBeUndefined();
+    }
+  });
+
+  it("an error in a stack file is headed with the stack's name (from `file` or `file@ref`) and is a StackFileError by name", () => {
+    const e = thrown(() => readPhaseMaps("config:\n  rollout-stack:phases: [a]\n", "stacks/Pulumi.prod.yaml@main")) as StackFileError;
+    expect(e).toBeInstanceOf(StackFileError);
+    expect(e.stackName).toBe("prod");
+    expect(e.message).toMatch(/^stack "prod" has 1 config problem:\n {2}stacks\/Pulumi\.prod\.yaml@main: config\.rollout-stack:phases must be a map/);
+    // The plan's child process recognises it by name (the tree's own copy of the class is another class).
+    expect(e.name).toBe("StackFileError");
+    expect(String(e)).toMatch(/^StackFileError: stack "prod"/);
+    // A file whose name holds no stack is headed with the file itself.
+    expect((thrown(() => parseStackFile("- a\n", "other.yaml")) as StackFileError).stackName).toBe("other.yaml");
+  });
+
+  it("a stack file's path relative to the tree uses `/`, under the project's stackConfigDir", () => {
+    expect(stackFileRel("prod")).toBe("stacks/Pulumi.prod.yaml");
+    expect(stackFileRel("prod", ".")).toBe("Pulumi.prod.yaml");
+    expect(stackFileRel("prod", "deploy/stacks")).toBe("deploy/stacks/Pulumi.prod.yaml");
+    expect(stackFileRel("prod", "./deploy//stacks/")).toBe("deploy/stacks/Pulumi.prod.yaml");
+    expect(stackFileRel("prod", `deploy${path.sep}stacks`)).toBe("deploy/stacks/Pulumi.prod.yaml");
+  });
+
+  it("lists the stacks that have a file, sorted by name; other files are not stacks; a missing directory has none", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-list-"));
+    try {
+      for (const name of ["Pulumi.prod.yaml", "Pulumi.prod-eu.yaml", "Pulumi.a.b.yaml", "Pulumi.a.yaml", "Pulumi.yaml", "Pulumi.prod.yaml.orig", "Pulumi.prod.yaml~", "old-Pulumi.dev.yaml", "README.md"]) {
+        fs.writeFileSync(path.join(dir, name), "config: {}\n");
+      }
+      expect(listStacks(dir)).toEqual(["a", "a.b", "prod", "prod-eu"]);
+      expect(listStacks(path.join(dir, "missing"))).toEqual([]);
+      expect(listStacks(path.join(dir, "README.md"))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Reading from disk: a missing file is "no stack file", anything else that stops the read is an error
+// naming the label and the error code, never a raw fs error.
+
+describe("reading a stack file from disk", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-read-"));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const LABEL = "stacks/Pulumi.dev.yaml";
+
+  it("a missing file is undefined (the caller says `no stack file`), not an error", () => {
+    expect(readStackFile(path.join(tmp, "Pulumi.nope.yaml"), LABEL)).toBeUndefined();
+  });
+
+  it("a file that cannot be opened or read is `unreadable`, naming the label and the error code only", () => {
+    const notADir = path.join(tmp, "plain-file");
+    fs.writeFileSync(notADir, "config: {}\n");
+    const cases: [string, string][] = [
+      // The parent is a file: open fails with something other than ENOENT.
+      [path.join(notADir, "Pulumi.dev.yaml"), "ENOTDIR"],
+      // A directory opens, but does not read.
+      [fs.mkdtempSync(path.join(tmp, "Pulumi.dir-")), "EISDIR"],
+    ];
+    for (const [file, code] of cases) {
+      const e = thrown(() => readStackFile(file, LABEL));
+      expect(e, code).toBeInstanceOf(StackFileError);
+      expect((e as StackFileError).problems).toEqual([{ key: LABEL, code: "unreadable", file: LABEL, message: `cannot be read (${code}); check the path and its permissions` }]);
+      expect(e.message).toBe(`stack "dev" has 1 config problem:\n  ${LABEL}: cannot be read (${code}); check the path and its permissions`);
+      // The fs message repeats the absolute path; only the label is printed.
+      expect(e.message).not.toContain(tmp);
+    }
+  });
+
+  it("a file over the size limit is refused before it is read, naming its size and the limit", () => {
+    const big = path.join(tmp, "Pulumi.big.yaml");
+    fs.writeFileSync(big, `config: {}\n# ${"x".repeat(STACK_FILE_LIMITS.maxBytes)}\n`);
+    const size = fs.statSync(big).size;
+    const expected = `is ${size} bytes, over the limit of ${STACK_FILE_LIMITS.maxBytes} bytes for a stack file; a stack file holds config keys only (real ones are a few kilobytes)`;
+    const e = thrown(() => readStackFile(big, LABEL)) as StackFileError;
+    expect(e.problems).toEqual([{ key: LABEL, code: "too-large", file: LABEL, message: expected }]);
+    // The same limit and words for text in memory.
+    expect((thrown(() => parseStackFile(fs.readFileSync(big, "utf8"), LABEL)) as StackFileError).problems[0].message).toBe(expected);
+    // At the limit exactly, the file is read.
+    fs.truncateSync(big, STACK_FILE_LIMITS.maxBytes);
+    expect(readStackFile(big, LABEL)!.config).toEqual({});
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Reading the data: what callers get from a well-formed file.
+
+describe("stack file data: entries, secrets, environments, phases", () => {
+  it("errors name `stack file` when the caller gives no label", () => {
+    expect(() => parseStackFile("- a\n")).toThrow(/^ {2}stack file:1: the document is a list, not a map/m);
+    expect(() => rawEntriesFromYaml("- a\n")).toThrow(/^ {2}stack file:1: the document is a list, not a map/m);
+    expect(() => readPhases("- a\n")).toThrow(/^ {2}stack file:1: the document is a list, not a map/m);
+    expect(() => readPhases("config:\n  rollout-stack:phases: [a]\n")).toThrow(/^ {2}stack file: config\.rollout-stack:phases must be a map/m);
+  });
+
+  it("a `secure:` value is a secret whose value is unknown; anything else is plain", () => {
+    const entries = rawEntriesFromYaml(`config:\n  vercel:apiToken:\n    secure: v1:${S}\n  rollout-stack:mode: cloud\n  rollout-stack:x: { secure: a, other: b }\n`);
+    expect({ ...entries }).toEqual({
+      "vercel:apiToken": { value: undefined, secret: true, secure: `v1:${S}` },
+      "rollout-stack:mode": { value: "cloud", secret: false },
+      "rollout-stack:x": { value: { secure: "a", other: "b" }, secret: false },
+    });
+  });
+
+  it("lists every `secure:` value with its key and the path below it, top-level ones with an empty path", () => {
+    const sf = parseStackFile(
+      [
+        "config:",
+        "  vercel:apiToken: { secure: v1:top }",
+        "  rollout-stack:mode: cloud",
+        "  rollout-stack:settings:",
+        "    chat-sessions/TOKEN: { secure: v1:inmap }",
+        "    plain: value",
+        "  rollout-stack:list:",
+        "    - plain",
+        "    - { secure: v1:inlist }",
+        "    - nested: [{ secure: v1:deep }]",
+        "",
+      ].join("\n"),
+    );
+    expect(secureValues(sf)).toEqual([
+      { key: "vercel:apiToken", path: [], ciphertext: "v1:top" },
+      { key: "rollout-stack:settings", path: ["chat-sessions/TOKEN"], ciphertext: "v1:inmap" },
+      { key: "rollout-stack:list", path: ["1"], ciphertext: "v1:inlist" },
+      { key: "rollout-stack:list", path: ["2", "nested", "0"], ciphertext: "v1:deep" },
+    ]);
+    expect(secureValues(parseStackFile("config:\n  rollout-stack:mode: cloud\n"))).toEqual([]);
+  });
+
+  it("reads the ESC environments a stack imports, as a list or as `imports:`; other shapes import none", () => {
+    expect(environmentsOf(["acme/prod", "acme/shared"])).toEqual(["acme/prod", "acme/shared"]);
+    expect(environmentsOf({ imports: ["acme/prod"], values: { a: 1 } })).toEqual(["acme/prod"]);
+    // Only names: an entry that is not a string (a map with options, a number) is left out.
+    expect(environmentsOf(["acme/prod", { "acme/x": { merge: false } }, 7, null])).toEqual(["acme/prod"]);
+    expect(environmentsOf({ imports: "acme/prod" })).toEqual([]);
+    expect(environmentsOf({ values: ["acme/prod"] })).toEqual([]);
+    for (const none of [undefined, null, "acme/prod", 0, true]) expect(environmentsOf(none), String(none)).toEqual([]);
+
+    expect(stackFileEnvironments("environment:\n  - acme/prod\nconfig: {}\n")).toEqual(["acme/prod"]);
+    expect(stackFileEnvironments(Buffer.from("environment:\n  imports: [acme/a, acme/b]\n"))).toEqual(["acme/a", "acme/b"]);
+    expect(stackFileEnvironments("config: {}\n")).toEqual([]);
+    // A file that does not parse imports none here; its error is reported where the file is read.
+    expect(stackFileEnvironments(`environment: [acme/prod]\nconfig:\n  x: [${S}\n`)).toEqual([]);
+  });
+
+  it("a stack with no phases block, or an empty one, has no phases", () => {
+    expect(readPhases("config:\n  rollout-stack:mode: cloud\n")).toEqual({});
+    expect(readPhases("config:\n  rollout-stack:phases:\n")).toEqual({});
+    expect(readPhases("config:\n  rollout-stack:phases: null\n")).toEqual({});
+    expect(readPhases("")).toEqual({});
+    expect(readPhaseMaps("config:\n  rollout-stack:previewPhases:\n    a/b: live\n")).toEqual({ phases: {}, previewPhases: { "a/b": "live" } });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Editing phases: a rung reads back as written, an existing line changes in its value only, and adding
+// the first feature keeps every other key and line.
+
+describe("setPhase: what an edit keeps", () => {
+  const RUNGS = ["10", "100", "off", "on", "yes", "null", "0x1f", "1e3", ".inf", "a: b", "beta #2", "dry-run", "live", "none", "nightly"];
+
+  it("every rung reads back as the string it was set to, on an existing line and on a new one", () => {
+    const text = "config:\n  rollout-stack:phases:\n    a/b: live\n";
+    for (const rung of RUNGS) {
+      expect(readPhases(setPhase(text, "a/b", rung)), rung).toEqual({ "a/b": rung });
+      expect(readPhases(setPhase(text, "c/d", rung)), rung).toEqual({ "a/b": "live", "c/d": rung });
+    }
+  });
+
+  it("an existing line changes in its value only, whatever the indentation, spacing and comments around it", () => {
+    const text = [
+      "# hand-aligned",
+      "config:",
+      "    rollout-stack:mode: cloud      # two spaces would do",
+      "    rollout-stack:phases:",
+      "        a/b:   live     # aligned",
+      "        c/d: '10'",
+      "",
+    ].join("\n");
+    expect(setPhase(text, "a/b", "off")).toBe(text.replace("a/b:   live ", 'a/b:   "off" '));
+    expect(setPhase(text, "c/d", "dry-run")).toBe(text.replace("c/d: '10'", "c/d: dry-run"));
+  });
+
+  it("a new feature line is written as renderRung writes it: quoted only where needed", () => {
+    const text = "config:\n  rollout-stack:phases:\n    a/b: live\n";
+    expect(setPhase(text, "c/d", "off")).toBe(`${text}    c/d: "off"\n`);
+    expect(setPhase(text, "c/d", "10")).toBe(`${text}    c/d: "10"\n`);
+    expect(setPhase(text, "c/d", "beta")).toBe(`${text}    c/d: beta\n`);
+  });
+
+  it("adding the first feature keeps every other key and line (long lines unwrapped), or starts the config block", () => {
+    const long = `  rollout-stack:vercelTeam: ${"acme ".repeat(30)}end`;
+    const text = `# local stack\nconfig:\n  rollout-stack:mode: local\n${long}\n`;
+    expect(setPhase(text, "a/b", "off")).toBe(`${text}  rollout-stack:phases:\n    a/b: "off"\n`);
+    expect(setPhase("", "a/b", "live")).toBe("config:\n  rollout-stack:phases:\n    a/b: live\n");
+    // An empty phases block is no phases yet.
+    expect(setPhase("config:\n  rollout-stack:phases:\n", "a/b", "10")).toBe('config:\n  rollout-stack:phases:\n    a/b: "10"\n');
+    const env = setPhase("environment:\n  - acme/dev\n", "a/b", "live");
+    expect(env).toBe("environment:\n  - acme/dev\nconfig:\n  rollout-stack:phases:\n    a/b: live\n");
+  });
+
+  it("refuses to edit a phases value that is not a map, naming the file and what it must be", () => {
+    for (const phases of ["[a/b]", "live", "7"]) {
+      const e = thrown(() => setPhase(`config:\n  rollout-stack:phases: ${phases}\n`, "a/b", "live", "stacks/Pulumi.dev.yaml"));
+      expect(e, phases).toBeInstanceOf(StackFileError);
+      expect((e as StackFileError).problems).toEqual([
+        { key: "stacks/Pulumi.dev.yaml", code: "phases-not-a-map", file: "stacks/Pulumi.dev.yaml", message: "config.rollout-stack:phases must be a map of <app>/<feature>: rung" },
+      ]);
+    }
+    expect(() => setPhase("- a\n", "a/b", "live")).toThrow(/^ {2}stack file:1: the document is a list/m);
+    expect(() => readPhaseMaps("- a\n")).toThrow(/^ {2}stack file:1: the document is a list/m);
+    expect((thrown(() => readPhases("config:\n  rollout-stack:phases: [a]\n")) as StackFileError).problems[0].code).toBe("phases-not-a-map");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Byte-level faults: the message says what the character is and how to fix it, at file:line:col.
+
+describe("stack file text faults: messages", () => {
+  it("a control character is named by its code point (U+ and four upper-case hex digits), at file:line:col", () => {
+    const cases: [string, string, string][] = [
+      [`config:\n  x: a\u001b[31m${S}\n`, "stacks/Pulumi.dev.yaml:2:7", "U+001B"],
+      [`config:\n  x: ${V}\u0000\n`, `stacks/Pulumi.dev.yaml:2:${6 + V.length}`, "U+0000"],
+      ["\u007f", "stacks/Pulumi.dev.yaml:1:1", "U+007F"],
+    ];
+    for (const [text, where, name] of cases) {
+      const e = thrown(() => parseStackFile(text, "stacks/Pulumi.dev.yaml")) as StackFileError;
+      expect(e.problems[0].key).toBe(where);
+      expect(e.problems[0].message).toBe(`holds the control character ${name}, which YAML does not allow in a file; remove it (write an escape such as \\t inside double quotes if it is meant)`);
+      expectNoValue(e);
+    }
+  });
+
+  it("bytes that are not UTF-8 are named at file:line:col, with the fix", () => {
+    const bytes = Buffer.concat([Buffer.from("config:\n  x: ab"), Buffer.from([0xc3, 0x28]), Buffer.from(`${S}\n`)]);
+    const e = thrown(() => parseStackFile(bytes, "stacks/Pulumi.dev.yaml")) as StackFileError;
+    expect(e.problems).toEqual([{ key: "stacks/Pulumi.dev.yaml:2:8", code: "invalid-utf8", file: "stacks/Pulumi.dev.yaml", line: 2, message: "holds bytes that are not UTF-8; save the file as UTF-8 text" }]);
+    expectNoValue(e);
+  });
+
+  it("YAML errors are reported once per line, at most three, each with its line and key", () => {
+    const lines = ["a", "b", "c", "d", "e"].map((k) => `  rollout-stack:${k}: @${S}`);
+    const e = thrown(() => parseStackFile(`config:\n${lines.join("\n")}\n`, "f")) as StackFileError;
+    expect(e.problems.map((p) => [p.line, p.message.split(":")[0] + ":" + p.message.split(":")[1]])).toEqual([
+      [2, "not valid YAML in config.rollout-stack:a"],
+      [3, "not valid YAML in config.rollout-stack:b"],
+      [4, "not valid YAML in config.rollout-stack:c"],
+    ]);
+    // Two faults on one line (two anchors, two tags): one problem, for the first.
+    const one = thrown(() => parseStackFile(`config:\n  rollout-stack:mode: &a &b !!str !!str ${S}\n`, "f")) as StackFileError;
+    expect(one.problems.map((p) => p.key)).toEqual(["f:2:26"]);
+    expect(one.problems[0].message).toContain("(MULTIPLE_ANCHORS)");
+    expectNoValue(e);
+    expectNoValue(one);
+  });
+
+  it("a second document is blamed on the separator, not on a key of the first document", () => {
+    const text = `config:\n  rollout-stack:mode: cloud # the last key\n---\nconfig:\n  rollout-stack:mode: ${S}\n`;
+    const e = thrown(() => parseStackFile(text, "stacks/Pulumi.dev.yaml")) as StackFileError;
+    expect(e.problems).toEqual([
+      {
+        key: "stacks/Pulumi.dev.yaml:3:1",
+        code: "multiple-documents",
+        file: "stacks/Pulumi.dev.yaml",
+        line: 3,
+        message:
+          "not valid YAML: the file holds more than one YAML document (a `---` or `...` line); a stack file is one document: remove the separator and merge the parts",
+      },
+    ]);
+    expectNoValue(e);
+  });
+
+  it("a YAML error this module has no words for still names its line, key and the YAML error code, not the value", () => {
+    const e = thrown(() => parseStackFile(`config:\n  rollout-stack:mode: cloud\n  rollout-stack:vercelTeam: @${S}\n`, "stacks/Pulumi.dev.yaml")) as StackFileError;
+    expect(e.problems).toEqual([
+      {
+        key: "stacks/Pulumi.dev.yaml:3:29",
+        code: "syntax",
+        file: "stacks/Pulumi.dev.yaml",
+        line: 3,
+        message: "not valid YAML in config.rollout-stack:vercelTeam: not valid YAML here (BAD_SCALAR_START); check the quotes, brackets and indentation",
+      },
+    ]);
+    expectNoValue(e);
   });
 });
