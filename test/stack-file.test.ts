@@ -542,3 +542,177 @@ describe("stack file text faults: messages", () => {
     expectNoValue(e);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Which key a YAML error names: the deepest key on the error's line, or whose value spans it; only text
+// written as a key (one token followed by `:`), so that a value, a secret, is never printed as a key.
+
+describe("the key a YAML error names", () => {
+  const problem = (text: string) => {
+    const e = thrown(() => parseStackFile(text, "f")) as StackFileError;
+    expect(e).toBeInstanceOf(StackFileError);
+    expectNoValue(e);
+    return e.problems[0];
+  };
+
+  it("a value line with no key of its own (a missing space after `:`, a stray line) names only the enclosing map", () => {
+    for (const line of [`rollout-stack:vercelTeam:${S}`, S]) {
+      const p = problem(`config:\n  rollout-stack:mode: cloud\n  ${line}\n  rollout-stack:vercelPlan: pro\n`);
+      expect(p, line).toMatchObject({ key: "f:3:3", line: 3, message: "not valid YAML in config: a key spans several lines (often a missing `:` or quote on the line before)" });
+    }
+  });
+
+  it("a bare word in a flow map is not taken for a key, even with a colon on a later line", () => {
+    expect(problem(`config:\n  vercel:apiToken: {x: @bad, ${S}}\n  rollout-stack:mode: cloud\n`).message).toBe(
+      "not valid YAML in config.vercel:apiToken.x: not valid YAML here (BAD_SCALAR_START); check the quotes, brackets and indentation",
+    );
+  });
+
+  it("a key written with space before its colon is still a key", () => {
+    expect(problem("config:\n  rollout-stack:vercelTeam : @x\n").message).toMatch(/^not valid YAML in config\.rollout-stack:vercelTeam: /);
+  });
+
+  it("names the key on the error's line, not its neighbours", () => {
+    expect(problem(`config:\n  rollout-stack:vercelTeam: @${S}\n  rollout-stack:mode: cloud\n`).message).toMatch(/^not valid YAML in config\.rollout-stack:vercelTeam: /);
+    expect(problem(`config:\n  rollout-stack:mode: cloud\n  rollout-stack:vercelTeam: @${S}\n`).message).toMatch(/^not valid YAML in config\.rollout-stack:vercelTeam: /);
+    // Text after a flow map: the deepest key on the line.
+    expect(problem("config:\n  rollout-stack:settings: {chat-sessions/X: 1} junk\n").message).toMatch(/^not valid YAML in config\.rollout-stack:settings\.chat-sessions\/X: /);
+    // An unclosed list runs into the next key: the line named is the next key's, and so is the key.
+    expect(problem("config:\n  rollout-stack:apps: [chat-sessions\n  rollout-stack:mode: cloud\n")).toMatchObject({
+      key: "f:3:3",
+      message: "not valid YAML in config.rollout-stack:mode: the indentation is wrong; align the key with its siblings (spaces only), and close any brackets",
+    });
+  });
+
+  it("an unclosed bracket or quote deeper in the file names the deepest key whose value is open", () => {
+    expect(problem("config:\n  rollout-stack:settings:\n    chat-sessions/X: [1,\n  rollout-stack:mode: cloud\n")).toMatchObject({
+      key: "f:4:3",
+      message: "not valid YAML in config.rollout-stack:settings.chat-sessions/X: the indentation is wrong; align the key with its siblings (spaces only), and close any brackets",
+    });
+    // An unclosed quote is noticed where the file ends; the error points at its key's line.
+    expect(problem(`config:\n  rollout-stack:mode: cloud\n  rollout-stack:vercelTeam: '${S}\n  rollout-stack:vercelPlan: pro\n`)).toMatchObject({
+      key: "f:3:3",
+      line: 3,
+      message: "not valid YAML in config.rollout-stack:vercelTeam: a closing quote or bracket is missing; close the value on this line",
+    });
+  });
+
+  it("keys inside list items are named with the item's index", () => {
+    expect(problem(`config:\n  rollout-stack:x:\n    - a: 1\n      b: @${S}\n`).message).toMatch(/^not valid YAML in config\.rollout-stack:x\.0\.b: /);
+    expect(problem(`config:\n  rollout-stack:x:\n    - a: 'x\n`)).toMatchObject({ key: "f:3:7", message: "not valid YAML in config.rollout-stack:x.0.a: a closing quote or bracket is missing; close the value on this line" });
+  });
+
+  it("the key path of an error deep in nested maps stops at the nesting limit", () => {
+    const limit = STACK_FILE_LIMITS.maxDepth;
+    const nested = (levels: number) => "config:\n" + Array.from({ length: levels }, (_, i) => `${" ".repeat(2 * i + 2)}a:`).join("\n") + ` @${S}\n`;
+    const path = (levels: number) => `config${".a".repeat(levels)}`;
+    expect(problem(nested(limit - 1)).message).toMatch(new RegExp(`^not valid YAML in ${path(limit - 1).replace(/\./g, "\\.")}: `));
+    for (const levels of [limit, limit + 1, limit + 6, 100]) {
+      expect(problem(nested(levels)).message, String(levels)).toMatch(new RegExp(`^not valid YAML in ${path(limit).replace(/\./g, "\\.")}: `));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The document's shape, values and limits.
+
+describe("stack file shape, values and limits", () => {
+  it("a document that is not a map says what it is", () => {
+    for (const [text, kind] of [
+      ["- a\n", "a list"],
+      ["just text\n", "a string"],
+      ["42\n", "a number"],
+      ["true\n", "a boolean"],
+    ]) {
+      const e = thrown(() => parseStackFile(text, "f")) as StackFileError;
+      expect(e.problems, text).toEqual([{ key: "f:1", code: "not-a-map", file: "f", line: 1, message: `the document is ${kind}, not a map; a stack file is a map with a \`config:\` key` }]);
+    }
+  });
+
+  it("a `config:` that is not a map says what it is, at the line of `config:`", () => {
+    for (const [value, kind] of [
+      ["[a]", "a list"],
+      [S, "a string"],
+      ["42", "a number"],
+      ["true", "a boolean"],
+    ]) {
+      const e = thrown(() => parseStackFile(`environment: [acme/dev]\n# the config\nconfig: ${value}\n`, "f")) as StackFileError;
+      expect(e.problems, value).toEqual([{ key: "f:3", code: "config-not-a-map", file: "f", line: 3, message: `config: is ${kind}, not a map of \`<namespace>:<key>: value\` entries` }]);
+      expectNoValue(e);
+    }
+  });
+
+  it("values keep their YAML types; other tagged scalars are their source text", () => {
+    const sf = parseStackFile("config:\n  a:n: 10\n  a:hex: 0x1f\n  a:f: 1.5\n  a:b: true\n  a:off: false\n  a:s: '10'\n  a:null: null\n");
+    expect({ ...sf.config }).toEqual({ "a:n": 10, "a:hex": 31, "a:f": 1.5, "a:b": true, "a:off": false, "a:s": "10", "a:null": null });
+    const old = parseStackFile("%YAML 1.1\n---\nconfig:\n  a:bin: !!binary aGVsbG8=\n  a:date: 2001-12-14\n");
+    expect({ ...old.config }).toEqual({ "a:bin": "aGVsbG8=", "a:date": "2001-12-14T00:00:00.000Z" });
+  });
+
+  it("a value YAML builds from a tag this reader does not take (`!!pairs`) is refused, naming its key path", () => {
+    const e = thrown(() => parseStackFile(`config:\n  rollout-stack:x: !!pairs [a: ${S}]\n`, "f")) as StackFileError;
+    expect(e.problems).toEqual([{ key: "f", code: "syntax", file: "f", line: undefined, message: "in config.rollout-stack:x.0: holds a value YAML could not compose; check the quotes, brackets and indentation" }]);
+    expectNoValue(e);
+  });
+
+  it("a duplicate key names both the key path and the fix", () => {
+    const e = thrown(() => parseStackFile(`config:\n  a:x: 1\n  a:y:\n    b: ${V}\n    b: ${S}\n`, "f")) as StackFileError;
+    expect(e.problems).toEqual([{ key: "f:5:5", code: "duplicate-key", file: "f", line: 5, message: "in config.a:y.b: a key is written twice in the same map; keep one of the two" }]);
+    expectNoValue(e);
+  });
+
+  it("aliases: an undefined one, too many, and too many values are refused with the fix", () => {
+    const undef = thrown(() => parseStackFile(`*${S}\n`, "f")) as StackFileError;
+    expect(undef.problems).toEqual([
+      { key: "f:1:1", code: "undefined-alias", file: "f", line: 1, message: "an alias (`*name`) refers to no anchor (`&name`) defined before it; define the anchor first or write the value out" },
+    ]);
+    expectNoValue(undef);
+
+    const many = `config:\n  a:x: &a ${V}\n  a:y: [${Array.from({ length: STACK_FILE_LIMITS.maxAliases + 1 }, () => "*a").join(", ")}]\n`;
+    const e = thrown(() => parseStackFile(many, "f")) as StackFileError;
+    expect(e.problems[0]).toMatchObject({
+      code: "too-many-aliases",
+      line: 3,
+      message: `in config.a:y.${STACK_FILE_LIMITS.maxAliases}: uses aliases (\`*name\`) more than ${STACK_FILE_LIMITS.maxAliases} times, counting nested ones; write the values out instead`,
+    });
+    expectNoValue(e);
+    // At the limit, the aliases are expanded.
+    const atLimit = many.replace(/, \*a\]/, "]");
+    expect((parseStackFile(atLimit).config["a:y"] as unknown[]).length).toBe(STACK_FILE_LIMITS.maxAliases);
+
+    // Each alias of a big list counts as its values: 20 × 10,000 values is over the limit of values (the
+    // error points into the list that is expanded once too often).
+    const wide = `config:\n  a:x: &a [${Array.from({ length: 10_000 }, () => "1").join(", ")}]\n  a:y: [${Array.from({ length: 20 }, () => "*a").join(", ")}]\n`;
+    const w = thrown(() => parseStackFile(wide, "f")) as StackFileError;
+    expect(w.problems[0]).toMatchObject({ code: "too-many-aliases", line: 2 });
+    expect(w.problems[0].message).toMatch(new RegExp(`^in config\\.a:y\\.\\d+\\.\\d+: expands to more than ${STACK_FILE_LIMITS.maxNodes} values; write the values out, without aliases$`));
+  });
+
+  it("lenient reading (for redaction) takes an undefined alias as null and still expands defined ones", () => {
+    const sf = parseStackFile(`config:\n  a:x: *nothing\n  a:y: &v { secure: ${S} }\n  a:z: *v\n`, "f", { lenient: true });
+    expect(JSON.parse(JSON.stringify(sf.config))).toEqual({ "a:x": null, "a:y": { secure: S }, "a:z": { secure: S } });
+    expect(() => parseStackFile(`config:\n  a:x: *nothing\n`, "f")).toThrow(StackFileError);
+  });
+
+  it("text is UTF-8: any character up to U+10FFFF reads, surrogates and bytes no character starts with do not", () => {
+    const ok = "config:\n  a:x: \u{1F600} \uFF71 \uE000 \uFFFD \u07FF \u0800 \uD7FF \u{10FFFF}\n";
+    expect(parseStackFile(Buffer.from(ok)).config["a:x"]).toBe("\u{1F600} \uFF71 \uE000 \uFFFD \u07FF \u0800 \uD7FF \u{10FFFF}");
+    const bad: [string, number[]][] = [
+      ["U+D800 (a surrogate)", [0xed, 0xa0, 0x80]],
+      ["U+DFFF (a surrogate)", [0xed, 0xbf, 0xbf]],
+      ["F5 (starts no character)", [0xf5, 0x80, 0x80]],
+      ["FF", [0xff, 0x80, 0x80]],
+      ["over U+10FFFF", [0xf4, 0x90, 0x80, 0x80]],
+      ["a continuation byte where a character starts", [0x81, 0x80, 0x80, 0x80]],
+      ["F9 (once a five-byte form)", [0xf9, 0x80, 0x80, 0x80]],
+      ["overlong two bytes", [0xc0, 0x80]],
+      ["overlong three bytes (U+07FF)", [0xe0, 0x9f, 0xbf]],
+      ["overlong four bytes (U+FFFF)", [0xf0, 0x8f, 0xbf, 0xbf]],
+      ["truncated", [0xe2, 0x82]],
+    ];
+    for (const [name, bytes] of bad) {
+      const e = thrown(() => parseStackFile(Buffer.concat([Buffer.from("config:\n  a:x: ok"), Buffer.from(bytes), Buffer.from(" more\n")]), "f")) as StackFileError;
+      expect(e.problems, name).toEqual([{ key: "f:2:10", code: "invalid-utf8", file: "f", line: 2, message: "holds bytes that are not UTF-8; save the file as UTF-8 text" }]);
+    }
+  });
+});
