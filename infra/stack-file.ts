@@ -111,7 +111,7 @@ export function stackFileName(stack: string): string {
 
 /** The stack a file name is for (`.../Pulumi.prod.yaml` → `prod`; a `@ref` suffix is ignored), if any. */
 export function stackOfFile(file: string): string | undefined {
-  return /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file.replace(/@[^/\\]*$/, "")))?.[1];
+  return /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file.replace(/\.yaml@[^]*$/, ".yaml")))?.[1];
 }
 
 /** The stack file's path relative to a tree, with `/` separators: `stacks/Pulumi.prod.yaml`. */
@@ -154,7 +154,10 @@ export function readStackFile(filePath: string, label = filePath): StackFile | u
     throw unreadable(label, e);
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const stat = fs.fstatSync(fd);
+    // A device or pipe reports size 0 and may never end (a link to /dev/zero): read regular files only.
+    if (!stat.isFile()) throw unreadable(label, { code: "not a regular file" });
+    const size = stat.size;
     if (size > STACK_FILE_LIMITS.maxBytes) throw tooLarge(label, size);
     return parseStackFile(fs.readFileSync(fd), label);
   } catch (e) {
@@ -319,7 +322,9 @@ export function setPhase(text: string, key: string, rung: string, file = "stack 
   if (isMap(phases)) {
     phases.set(key, scalar);
   } else {
-    if (!doc.has("config") || doc.get("config") === null) doc.set("config", doc.createNode({}));
+    // An empty document or `config:` with no value: start the map (a non-map was refused by parse).
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({});
+    if (!isMap(doc.get("config", true))) doc.set("config", doc.createNode({}));
     doc.setIn(["config", PHASES_KEY], doc.createNode({ [key]: scalar }));
   }
   return doc.toString({ lineWidth: 0 });

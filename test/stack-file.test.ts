@@ -38,6 +38,10 @@ function changedLines(a: string, b: string): [string, string][] {
 }
 
 describe("setPhase", () => {
+  it.each(["", "~\n", "config:\n", "config: null\n", "config: ~\n"])("starts the config map in a file that has none (%j)", (text) => {
+    expect(setPhase(text, "chat-sessions/cleanup", "live")).toBe("config:\n  rollout-stack:phases:\n    chat-sessions/cleanup: live\n");
+  });
+
   it.each(["prod", "staging", "dev"])("changes exactly one line of stacks/Pulumi.%s.yaml for every feature and rung", (stack) => {
     const text = read(stack);
     const phases = readPhases(text);
@@ -248,6 +252,9 @@ describe("stack names and stack file paths", () => {
     expect(stackOfFile("stacks/Pulumi.prod.yaml")).toBe("prod");
     expect(stackOfFile("Pulumi.prod-eu.yaml")).toBe("prod-eu");
     expect(stackOfFile("stacks/Pulumi.prod.yaml@main")).toBe("prod");
+    // A ref with a slash (`--base origin/main`) is still a ref.
+    expect(stackOfFile("stacks/Pulumi.prod.yaml@origin/main")).toBe("prod");
+    expect(stackOfFile("stacks/Pulumi.prod.yaml@refs/heads/release/1.2")).toBe("prod");
     expect(stackOfFile("stacks/Pulumi.staging.yaml@HEAD~1")).toBe("staging");
     // An `@` in a directory of the path (a Jenkins `workspace@2`, say) is not a ref.
     expect(stackOfFile("/var/jenkins/workspace@2/stacks/Pulumi.prod.yaml")).toBe("prod");
@@ -309,11 +316,14 @@ describe("reading a stack file from disk", () => {
   it("a file that cannot be opened or read is `unreadable`, naming the label and the error code only", () => {
     const notADir = path.join(tmp, "plain-file");
     fs.writeFileSync(notADir, "config: {}\n");
+    const devZero = path.join(tmp, "Pulumi.zero.yaml");
+    fs.symlinkSync("/dev/zero", devZero);
     const cases: [string, string][] = [
       // The parent is a file: open fails with something other than ENOENT.
       [path.join(notADir, "Pulumi.dev.yaml"), "ENOTDIR"],
-      // A directory opens, but does not read.
-      [fs.mkdtempSync(path.join(tmp, "Pulumi.dir-")), "EISDIR"],
+      // A directory, or a device that reports size 0 and never ends: only regular files are read.
+      [fs.mkdtempSync(path.join(tmp, "Pulumi.dir-")), "not a regular file"],
+      [devZero, "not a regular file"],
     ];
     for (const [file, code] of cases) {
       const e = thrown(() => readStackFile(file, LABEL));
