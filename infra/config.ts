@@ -241,7 +241,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
   for (const [fullKey, entry] of Object.entries(raw)) {
     const colon = fullKey.indexOf(":");
     const ns = colon < 0 ? NAMESPACE : fullKey.slice(0, colon);
-    const name = colon < 0 ? fullKey : fullKey.slice(colon + 1);
+    const name = fullKey.slice(colon + 1);
     if (Object.prototype.hasOwnProperty.call(entry, "secure")) {
       // Pulumi cannot decrypt an empty or non-string ciphertext: say so now, naming only its shape.
       const c = entry.secure;
@@ -305,11 +305,11 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       }
     }
     // A map keeps its good entries, so the checks below see what the stack does set; anything else
-    // falls back to its default.
+    // (or a map whose fault is not in one entry: the reparse fails again) falls back to its default.
     const given = structural[name];
     const bad = new Set(result.error.issues.map((issue) => issue.path[0]));
     const rest =
-      typeof given === "object" && given !== null && !Array.isArray(given) && result.error.issues.every((issue) => issue.path.length > 0)
+      typeof given === "object" && given !== null && !Array.isArray(given)
         ? (field as z.ZodType).safeParse(Object.fromEntries(Object.entries(given).filter(([key]) => !bad.has(key))))
         : undefined;
     checked[name] = rest?.success ? rest.data : ((field as z.ZodType).safeParse(undefined).data ?? (name === "apps" ? [] : undefined));
