@@ -10,7 +10,6 @@ const STACKS = path.resolve(__dirname, "../stacks");
 
 /** A minimal valid cloud stack managing one app, as raw entries (what a YAML file or the engine gives). */
 function baseRaw(): Record<string, RawEntry> {
-  const plain = (value: unknown): RawEntry => ({ value, secret: false });
   return {
     "vercel:team": plain("acme"),
     "vercel:apiToken": { value: "tok-should-be-ignored", secret: true },
@@ -269,13 +268,16 @@ describe("the real stack files", () => {
 const plain = (value: unknown): RawEntry => ({ value, secret: false });
 const SERVICE_ROLE = "rollout-stack:chat-sessions.SUPABASE_SERVICE_ROLE_KEY";
 
+/** A switch as a stack file writes it (a boolean) and as the engine or `config set --path` hands it over (a string). */
+const SWITCH_VALUES: [boolean | string, boolean][] = [
+  [true, true],
+  [false, false],
+  ["true", true],
+  ["false", false],
+];
+
 describe("parseStackConfig: switches read from a stack file or from the engine", () => {
-  it.each([
-    [true, true],
-    [false, false],
-    ["true", true],
-    ["false", false],
-  ])("prometheus: %j means %j (a boolean in a stack file, a string from the engine)", (value, expected) => {
+  it.each(SWITCH_VALUES)("prometheus: %j means %j (a boolean in a stack file, a string from the engine)", (value, expected) => {
     const raw = baseRaw();
     raw["rollout-stack:prometheus"] = plain(value);
     expect(parseStackConfig("test", raw).prometheus).toBe(expected);
@@ -285,12 +287,7 @@ describe("parseStackConfig: switches read from a stack file or from the engine",
     expect(parseStackConfig("test", baseRaw()).prometheus).toBe(false);
   });
 
-  it.each([
-    [true, true],
-    [false, false],
-    ["true", true],
-    ["false", false],
-  ])("databases.<db>.includeAll: %j means %j (`pulumi config set --path` without --type bool writes a string)", (value, expected) => {
+  it.each(SWITCH_VALUES)("databases.<db>.includeAll: %j means %j (`pulumi config set --path` without --type bool writes a string)", (value, expected) => {
     const raw = baseRaw();
     raw["rollout-stack:databases"] = plain({ "chat-sessions": { includeAll: value } });
     expect(parseStackConfig("test", raw).databases["chat-sessions"].includeAll).toBe(expected);
