@@ -483,8 +483,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
       problem(`${k("databases")}.${db}`, `no managed app declares database "${db}" (databases: ${[...declaredDatabases].join(", ") || "none"})`);
       continue;
     }
-    databases[db] = { ...databases[db], projectRef: value.projectRef };
-    if (value.includeAll !== undefined) databases[db].includeAll = value.includeAll;
+    databases[db] = { ...databases[db], ...value };
   }
 
   // Imports and rotation: only for managed apps and their env keys.
@@ -553,7 +552,8 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, Raw
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !(value instanceof SecretValue) && !Object.isFrozen(value)) {
+  // A primitive is frozen already.
+  if (value && !(value instanceof SecretValue) && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }

@@ -111,7 +111,7 @@ export function stackFileName(stack: string): string {
 
 /** The stack a file name is for (`.../Pulumi.prod.yaml` → `prod`; a `@ref` suffix is ignored), if any. */
 export function stackOfFile(file: string): string | undefined {
-  return /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file.replace(/\.yaml@[^]*$/, ".yaml")))?.[1];
+  return /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file.replace(/\.yaml@[^]*/, ".yaml")))?.[1];
 }
 
 /** The stack file's path relative to a tree, with `/` separators: `stacks/Pulumi.prod.yaml`. */

@@ -557,6 +557,13 @@ describe("parseStackConfig: phases name the ladder, and hint at the percent limi
       { key: "rollout-stack:phases.chat-sessions/cleanup", message: 'missing; every feature needs a phase, e.g. `chat-sessions/cleanup: "dry-run"` (rungs: dry-run, live)' },
     ]);
   });
+
+  it("a missing phase is still reported beside an unrelated problem on another key", () => {
+    const raw = baseRaw();
+    raw["rollout-stack:phases"] = plain({ "chat-sessions/early-session-creation": "off" });
+    raw["rollout-stack:settngs"] = plain({});
+    expect(problemsOf(raw).map((p) => p.key).sort()).toEqual(["rollout-stack:phases.chat-sessions/cleanup", "rollout-stack:settngs"]);
+  });
 });
 
 describe("parseStackConfig: settings name the app's settings and secrets", () => {
@@ -637,7 +644,7 @@ describe("parseStackConfig: setting formats", () => {
     expect(parseStackConfig("test", withSetting(URL_KEY, value)).settings[URL_KEY]).toBe(value);
   });
 
-  it.each([["abc.supabase.co"], ["ftp://abc.supabase.co"], ["https://abc supabase.co"], ["https://"]])("a URL setting refuses %j, naming the key", (value) => {
+  it.each([["abc.supabase.co"], ["ftp://abc.supabase.co"], ["https://abc supabase.co"], ["https://"], ["xhttps://abc.supabase.co"], [" https://abc.supabase.co"]])("a URL setting refuses %j, naming the key", (value) => {
     expect(problemsOf(withSetting(URL_KEY, value))).toEqual([{ key: `rollout-stack:settings.${URL_KEY}`, message: `${JSON.stringify(value)} is not an http(s) URL` }]);
   });
 });

@@ -324,6 +324,8 @@ describe("reading a stack file from disk", () => {
       // A directory, or a device that reports size 0 and never ends: only regular files are read.
       [fs.mkdtempSync(path.join(tmp, "Pulumi.dir-")), "not a regular file"],
       [devZero, "not a regular file"],
+      // A regular file whose read fails (Linux: reading this process's memory at offset 0 is EIO).
+      ["/proc/self/mem", "EIO"],
     ];
     for (const [file, code] of cases) {
       const e = thrown(() => readStackFile(file, LABEL));
@@ -347,6 +349,30 @@ describe("reading a stack file from disk", () => {
     // At the limit exactly, the file is read.
     fs.truncateSync(big, STACK_FILE_LIMITS.maxBytes);
     expect(readStackFile(big, LABEL)!.config).toEqual({});
+  });
+
+  it("a file too big to read at all (3 GiB, sparse) is refused by its size, not read", () => {
+    const huge = path.join(tmp, "Pulumi.huge.yaml");
+    fs.writeFileSync(huge, "config: {}\n");
+    fs.truncateSync(huge, 3 * 1024 ** 3);
+    try {
+      const e = thrown(() => readStackFile(huge, LABEL)) as StackFileError;
+      expect(e.problems).toEqual([{ key: LABEL, code: "too-large", file: LABEL, message: expect.stringMatching(/^is 3221225472 bytes, over the limit/) }]);
+    } finally {
+      fs.rmSync(huge);
+    }
+  });
+
+  it("text and bytes in memory: refused one byte over the limit, parsed at the limit", () => {
+    const atLimit = `config: {}\n#${"x".repeat(STACK_FILE_LIMITS.maxBytes - 13)}\n`;
+    expect(Buffer.byteLength(atLimit)).toBe(STACK_FILE_LIMITS.maxBytes);
+    for (const input of [atLimit, Buffer.from(atLimit)]) expect(parseStackFile(input, LABEL).config).toEqual({});
+    const over = `${atLimit}x`;
+    for (const input of [over, Buffer.from(over)]) {
+      expect((thrown(() => parseStackFile(input, LABEL)) as StackFileError).problems).toEqual([
+        { key: LABEL, code: "too-large", file: LABEL, message: expect.stringMatching(new RegExp(`^is ${STACK_FILE_LIMITS.maxBytes + 1} bytes, over the limit`)) },
+      ]);
+    }
   });
 });
 
@@ -724,5 +750,10 @@ describe("stack file shape, values and limits", () => {
       const e = thrown(() => parseStackFile(Buffer.concat([Buffer.from("config:\n  a:x: ok"), Buffer.from(bytes), Buffer.from(" more\n")]), "f")) as StackFileError;
       expect(e.problems, name).toEqual([{ key: "f:2:10", code: "invalid-utf8", file: "f", line: 2, message: "holds bytes that are not UTF-8; save the file as UTF-8 text" }]);
     }
+  });
+
+  it("a file whose very first byte is not UTF-8 is refused at 1:1", () => {
+    const e = thrown(() => parseStackFile(Buffer.concat([Buffer.from([0xff]), Buffer.from("config: {}\n")]), "f")) as StackFileError;
+    expect(e.problems).toEqual([{ key: "f:1:1", code: "invalid-utf8", file: "f", line: 1, message: "holds bytes that are not UTF-8; save the file as UTF-8 text" }]);
   });
 });
