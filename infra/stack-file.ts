@@ -242,12 +242,8 @@ export function secureValues(stackFile: StackFile): SecureValue[] {
 
 /** ESC environments a stack file imports (`environment: [a, b]` or `environment: { imports: [...] }`). */
 export function environmentsOf(value: unknown): string[] {
-  const list = Array.isArray(value)
-    ? value
-    : value && typeof value === "object" && Array.isArray((value as { imports?: unknown }).imports)
-      ? (value as { imports: unknown[] }).imports
-      : [];
-  return list.filter((x): x is string => typeof x === "string");
+  const list = Array.isArray(value) ? value : (value as { imports?: unknown } | null | undefined)?.imports;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : [];
 }
 
 /** The ESC environments of a stack file's text; none when it does not parse (its error is reported elsewhere). */
@@ -310,7 +306,7 @@ export function setPhase(text: string, key: string, rung: string, file = "stack 
   const { doc, stackFile } = parse(text, file, {});
   const current = stackFile.config[PHASES_KEY];
   if (current !== undefined && current !== null && !isPlainMap(current)) throw phasesNotAMap(file);
-  const phases = doc.getIn(["config", PHASES_KEY], true);
+  const phases = doc.getIn(["config", PHASES_KEY]);
   const node = isMap(phases) ? phases.get(key, true) : undefined;
   if (isScalar(node) && node.range) {
     const [start, end] = node.range;
@@ -324,7 +320,7 @@ export function setPhase(text: string, key: string, rung: string, file = "stack 
   } else {
     // An empty document or `config:` with no value: start the map (a non-map was refused by parse).
     if (!isMap(doc.contents)) doc.contents = doc.createNode({});
-    if (!isMap(doc.get("config", true))) doc.set("config", doc.createNode({}));
+    if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
     doc.setIn(["config", PHASES_KEY], doc.createNode({ [key]: scalar }));
   }
   return doc.toString({ lineWidth: 0 });
@@ -416,7 +412,6 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
     // would also drop the several-documents error.)
     logLevel: "error",
   });
-  sources.set(doc, text);
   if (doc.errors.length && !options.lenient) {
     const problems: ConfigProblem[] = [];
     const seen = new Set<number>();
@@ -426,7 +421,7 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
       seen.add(pos.line);
       const [code, description] = YAML_FAULTS[e.code] ?? ["syntax", `not valid YAML here (${e.code}); check the quotes, brackets and indentation`];
       // A second document is not inside any key of the first.
-      const key = e.code === "MULTIPLE_DOCS" ? undefined : keyPathAt(doc, lines, e.pos[0]);
+      const key = e.code === "MULTIPLE_DOCS" ? undefined : keyPathAt(doc, text, lines, e.pos[0]);
       // An unclosed quote is noticed where the file ends; the line of its key is where to look.
       const where = e.code === "MISSING_CHAR" && key ? at(key.offset) : pos;
       problems.push({ key: where.where, code, file, line: where.line, message: `not valid YAML${key ? ` in ${key.path}` : ""}: ${description}` });
@@ -451,10 +446,9 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
   return { doc, stackFile: Object.freeze({ file, text, config: config as Record<string, unknown>, environment: topMap.environment }) };
 }
 
+/** What a value that is not a map is: a list, or (as `toData` gives scalars) a string, number or boolean. */
 function kindOf(value: unknown): string {
-  if (Array.isArray(value)) return "a list";
-  if (value === null || value === undefined) return "empty";
-  return typeof value === "object" ? "a map" : `a ${typeof value === "string" ? "string" : typeof value === "number" ? "number" : typeof value === "boolean" ? "boolean" : "scalar"}`;
+  return Array.isArray(value) ? "a list" : `a ${typeof value}`;
 }
 
 /**
@@ -465,7 +459,7 @@ function kindOf(value: unknown): string {
 function toData(doc: Document, file: string, at: (offset: number) => { line: number; col: number; where: string }, lenient: boolean): unknown {
   let aliases = 0;
   let nodes = 0;
-  const fail = (node: YamlNode | null | undefined, code: StackFileFault, message: string, trail: readonly string[] = []): never => {
+  const fail = (node: YamlNode | null | undefined, code: StackFileFault, message: string, trail: readonly string[]): never => {
     const pos = node?.range ? at(node.range[0]) : undefined;
     const where = trail.length ? `in ${printableKey(trail.join("."), 200)}: ` : "";
     throw new StackFileError(file, [{ key: pos?.where ?? file, code, file, line: pos?.line, message: where + message }]);
@@ -487,7 +481,7 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
       if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
       if (v instanceof Date) return v.toISOString();
       // Other tagged scalars (!!binary, big integers): their source text, which is what Pulumi passes.
-      return typeof node.source === "string" ? node.source : String(v);
+      return node.source ?? String(v);
     }
     if (depth >= STACK_FILE_LIMITS.maxDepth) fail(node as YamlNode, "too-deep", `values nest more than ${STACK_FILE_LIMITS.maxDepth} levels deep; a stack file nests a few levels`, trail.slice(0, 8));
     if (isSeq(node)) return node.items.map((item, i) => convert(item, depth + 1, [...trail, String(i)]));
@@ -495,10 +489,11 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
       const out: Record<string, unknown> = Object.create(null);
       for (const pair of node.items) {
         const keyNode = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
-        // Lenient reading (redaction) keeps what it can: a later duplicate wins, odd keys are skipped.
-        if (pair.key !== null && !isScalar(keyNode) && lenient) continue;
-        if (pair.key !== null && !isScalar(keyNode)) fail(pair.key as YamlNode, "syntax", "a key is not a plain string; write keys as plain text", trail);
-        const key = keyNode === null || keyNode === undefined ? "" : String((keyNode as Scalar).value);
+        // Every key is a string scalar (an empty one is ""): the parser's `stringKeys` reports any other
+        // (NON_STRING_KEY), which strict reading refused above. Lenient reading (redaction) keeps what it
+        // can: odd keys are skipped, a later duplicate wins.
+        if (!isScalar(keyNode)) continue;
+        const key = String(keyNode.value);
         if (Object.prototype.hasOwnProperty.call(out, key) && !lenient) {
           fail(pair.key as YamlNode, "duplicate-key", "a key is written twice in the same map; keep one of the two", [...trail, key]);
         }
@@ -515,7 +510,7 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
  * The key path (`config.rollout-stack:phases.a/b`) around an error offset: the deepest map entry whose
  * key is on the error's line or whose span contains the offset. Keys only, never values.
  */
-function keyPathAt(doc: Document, lines: LineCounter, offset: number): { path: string; offset: number } | undefined {
+function keyPathAt(doc: Document, text: string, lines: LineCounter, offset: number): { path: string; offset: number } | undefined {
   const line = lines.linePos(offset).line;
   let best: string[] | undefined;
   let bestOffset = 0;
@@ -525,7 +520,7 @@ function keyPathAt(doc: Document, lines: LineCounter, offset: number): { path: s
     if (!isMap(node)) return;
     for (const pair of node.items) {
       const k = pair.key as YamlNode | null;
-      if (!isScalar(k) || !k.range || !isKeyLike(k, doc)) continue;
+      if (!isScalar(k) || !k.range || !isKeyLike(k, text)) continue;
       const v = pair.value as YamlNode | null;
       const end = v?.range ? v.range[2] : k.range[2];
       const onLine = lines.linePos(k.range[0]).line === line;
@@ -548,16 +543,10 @@ function keyPathAt(doc: Document, lines: LineCounter, offset: number): { path: s
  * value line swallowed into a multi-line key, say): one token, no spaces, followed by a colon. Only such
  * keys are named in errors, so that no value is.
  */
-function isKeyLike(key: Scalar, doc: Document): boolean {
+function isKeyLike(key: Scalar, text: string): boolean {
   if (!key.range || typeof key.value !== "string" || !/^[^\s"'#]{1,200}$/.test(key.value)) return false;
-  const after = keySource(doc).slice(key.range[1], key.range[1] + 64);
+  const after = text.slice(key.range[1], key.range[1] + 64);
   return /^[ \t]*:/.test(after);
-}
-
-const sources = new WeakMap<Document, string>();
-/** The text a document was parsed from (kept by `parse`). */
-function keySource(doc: Document): string {
-  return sources.get(doc) ?? "";
 }
 
 /** Offset of the first byte that is not part of valid UTF-8, or -1. */

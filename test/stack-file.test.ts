@@ -443,6 +443,13 @@ describe("stack file data: entries, secrets, environments, phases", () => {
     expect(readPhases("config:\n  rollout-stack:phases: null\n")).toEqual({});
     expect(readPhases("")).toEqual({});
     expect(readPhaseMaps("config:\n  rollout-stack:previewPhases:\n    a/b: live\n")).toEqual({ phases: {}, previewPhases: { "a/b": "live" } });
+    // An empty previewPhases block (null) or one that is not a map has no phases either.
+    expect(readPhaseMaps("config:\n  rollout-stack:phases:\n    a/b: live\n  rollout-stack:previewPhases:\n")).toEqual({ phases: { "a/b": "live" }, previewPhases: {} });
+    expect(readPhaseMaps("config:\n  rollout-stack:previewPhases: [a/b]\n")).toEqual({ phases: {}, previewPhases: {} });
+  });
+
+  it("an empty key (`: value`) reads as the key \"\"", () => {
+    expect(parseStackFile("config:\n  : c\n  rollout-stack:mode: cloud\n").config).toEqual({ "": "c", "rollout-stack:mode": "cloud" });
   });
 });
 
