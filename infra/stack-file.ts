@@ -145,7 +145,7 @@ export function listStacks(dir = path.join(PROJECT_ROOT, STACKS_DIR)): string[] 
  * Reads and parses a stack file from disk; undefined when there is no such file. The size is checked
  * before the bytes are read. Throws `StackFileError`.
  */
-export function readStackFile(filePath: string, label = filePath): StackFile | undefined {
+export function readStackFile(filePath: string, label = filePath, options: ParseStackFileOptions = {}): StackFile | undefined {
   let fd: number;
   try {
     fd = fs.openSync(filePath, "r");
@@ -159,7 +159,7 @@ export function readStackFile(filePath: string, label = filePath): StackFile | u
     if (!stat.isFile()) throw unreadable(label, { code: "not a regular file" });
     const size = stat.size;
     if (size > STACK_FILE_LIMITS.maxBytes) throw tooLarge(label, size);
-    return parseStackFile(fs.readFileSync(fd), label);
+    return parseStackFile(fs.readFileSync(fd), label, options);
   } catch (e) {
     if (e instanceof StackFileError) throw e;
     throw unreadable(label, e);
@@ -244,16 +244,6 @@ export function secureValues(stackFile: StackFile): SecureValue[] {
 export function environmentsOf(value: unknown): string[] {
   const list = Array.isArray(value) ? value : (value as { imports?: unknown } | null | undefined)?.imports;
   return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : [];
-}
-
-/** The ESC environments of a stack file's text; none when it does not parse (its error is reported elsewhere). */
-export function stackFileEnvironments(text: string | Uint8Array): string[] {
-  try {
-    return environmentsOf(parseStackFile(text).environment);
-  } catch (e) {
-    if (e instanceof StackFileError) return [];
-    throw e;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import {
   secureValues,
   setPhase,
   STACK_FILE_LIMITS,
-  stackFileEnvironments,
   StackFileError,
   stackFileRel,
   stackOfFile,
@@ -430,11 +429,10 @@ describe("stack file data: entries, secrets, environments, phases", () => {
     expect(environmentsOf({ values: ["acme/prod"] })).toEqual([]);
     for (const none of [undefined, null, "acme/prod", 0, true]) expect(environmentsOf(none), String(none)).toEqual([]);
 
-    expect(stackFileEnvironments("environment:\n  - acme/prod\nconfig: {}\n")).toEqual(["acme/prod"]);
-    expect(stackFileEnvironments(Buffer.from("environment:\n  imports: [acme/a, acme/b]\n"))).toEqual(["acme/a", "acme/b"]);
-    expect(stackFileEnvironments("config: {}\n")).toEqual([]);
-    // A file that does not parse imports none here; its error is reported where the file is read.
-    expect(stackFileEnvironments(`environment: [acme/prod]\nconfig:\n  x: [${S}\n`)).toEqual([]);
+    // As a stack file holds them.
+    expect(environmentsOf(parseStackFile("environment:\n  - acme/prod\nconfig: {}\n").environment)).toEqual(["acme/prod"]);
+    expect(environmentsOf(parseStackFile(Buffer.from("environment:\n  imports: [acme/a, acme/b]\n")).environment)).toEqual(["acme/a", "acme/b"]);
+    expect(environmentsOf(parseStackFile("config: {}\n").environment)).toEqual([]);
   });
 
   it("a stack with no phases block, or an empty one, has no phases", () => {

@@ -18,10 +18,10 @@ import { ConfigError } from "../config";
 import { UsageError } from "../errors";
 import { fileAt, isGitRepo } from "../rollout/history";
 import { reachOfMoves, type ReachSources } from "../rollout/reach";
-import { readStackFile, stackFileEnvironments, StackFileError } from "../stack-file";
+import { environmentsOf, readStackFile, StackFileError } from "../stack-file";
 import { renderMarkdown } from "./markdown";
 import { listStacks, readProjectFile, stackFileRel } from "./project";
-import { redactor, secretsInEnvironment, secretsInStackFile, type Redactor } from "./redact";
+import { redactor, secretsInEnvironment, secretsInStackFile, secretsInStackFileAt, type Redactor } from "./redact";
 import { buildReport, type BaseInfo, type PlanReport } from "./report";
 import { RenderError, renderTree } from "./run";
 import type { PlanSnapshot } from "./snapshot";
@@ -89,7 +89,7 @@ export function planRedactor(options: PlanOptions): Redactor {
     if (project) {
       const rel = stackFileRel(project, options.stack);
       const file = path.join(root, rel);
-      if (fs.existsSync(file)) secrets.push(...secretsInStackFile(fs.readFileSync(file, "utf8")));
+      secrets.push(...secretsInStackFileAt(file));
       if (options.base !== undefined && isGitRepo(root)) {
         const text = fileAt(root, options.base, rel);
         if (text !== undefined) secrets.push(...secretsInStackFile(text));
@@ -99,6 +99,16 @@ export function planRedactor(options: PlanOptions): Redactor {
     // Only the redactor's coverage is affected; the plan itself reports these problems.
   }
   return redactor(secrets);
+}
+
+/** The ESC environments the head stack file imports; none when it cannot be read or parsed (the render says why). */
+function headEnvironments(file: string, label: string): string[] {
+  try {
+    return environmentsOf(readStackFile(file, label)?.environment);
+  } catch (e) {
+    if (e instanceof StackFileError) return [];
+    throw e;
+  }
 }
 
 /** Renders the stack (and the base) and builds the report. Throws `UsageError`, `BaseRefError`, `ConfigError`, `RenderError`. */
@@ -121,7 +131,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   const headRender = render(root).catch((e: unknown) => {
     // A config error is the ConfigError text as is; anything else says which tree failed.
     if (e instanceof RenderError && e.kind !== "config") throw new RenderError(e.kind, `the stack does not render: ${tidy(e.message, root, ".")}`);
-    const envs = stackFileEnvironments(fs.readFileSync(headFile, "utf8"));
+    const envs = headEnvironments(headFile, rel);
     if (e instanceof RenderError && envs.length) {
       throw new RenderError(
         "config",

@@ -3,9 +3,9 @@
  * decrypted, children get no credentials), but a stack file can hold one by mistake: plain text under
  * a secret key, or plaintext typed into a `secure:` field. Every string the plan prints (report, error,
  * warning) passes through a redactor that knows those values and the secret-looking variables of its
- * own environment, and replaces them with `[secret]`. Pure.
+ * own environment, and replaces them with `[secret]`. Pure, but for `secretsInStackFileAt`, which reads one file.
  */
-import { parseStackFile, secureValues, StackFileError } from "../stack-file";
+import { parseStackFile, readStackFile, secureValues, StackFileError, type StackFile } from "../stack-file";
 
 /** Shorter strings are not redacted (they would hit ordinary words and numbers). */
 export const MIN_REDACTED_LENGTH = 6;
@@ -27,13 +27,23 @@ function strings(value: unknown, out: string[]): void {
  * still hold secrets; one past the size, alias or nesting limits yields nothing (the plan reports it).
  */
 export function secretsInStackFile(text: string): string[] {
+  return secretsOf(() => parseStackFile(text, "stack file", { lenient: true }));
+}
+
+/** `secretsInStackFile` of the file at a path, read as `readStackFile` reads (a regular file within the size limit); none when absent. */
+export function secretsInStackFileAt(filePath: string): string[] {
+  return secretsOf(() => readStackFile(filePath, filePath, { lenient: true }));
+}
+
+function secretsOf(read: () => StackFile | undefined): string[] {
   let stackFile;
   try {
-    stackFile = parseStackFile(text, "stack file", { lenient: true });
+    stackFile = read();
   } catch (e) {
     if (e instanceof StackFileError) return [];
     throw e;
   }
+  if (!stackFile) return [];
   const out: string[] = [];
   for (const s of secureValues(stackFile)) strings(s.ciphertext, out);
   for (const [key, value] of Object.entries(stackFile.config)) {
