@@ -392,11 +392,9 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
 
   const doc = parseDocument(text, {
     lineCounter: lines,
-    prettyErrors: false,
     // The library compares each key with every earlier one (quadratic: a file of 50,000 keys takes
     // minutes); `toData` finds duplicates with a lookup instead.
     uniqueKeys: false,
-    strict: true,
     stringKeys: true,
     // The library's warnings go to the console; this module reports what matters itself. ("silent"
     // would also drop the several-documents error.)
@@ -421,7 +419,7 @@ function parse(input: string | Uint8Array, file: string, options: ParseStackFile
   }
 
   const top = toData(doc, file, at, !!options.lenient);
-  if (top !== null && top !== undefined && !isPlainMap(top)) {
+  if (top !== null && !isPlainMap(top)) {
     const line = doc.contents?.range ? at(doc.contents.range[0]).line : 1;
     fail([{ key: `${file}:${line}`, code: "not-a-map", file, line, message: `the document is ${kindOf(top)}, not a map; a stack file is a map with a \`config:\` key` }]);
   }
@@ -456,7 +454,7 @@ function toData(doc: Document, file: string, at: (offset: number) => { line: num
   };
   const convert = (node: unknown, depth: number, trail: readonly string[]): unknown => {
     if (++nodes > STACK_FILE_LIMITS.maxNodes) fail(node as YamlNode, "too-many-aliases", `expands to more than ${STACK_FILE_LIMITS.maxNodes} values; write the values out, without aliases`, trail);
-    if (node === null || node === undefined) return null;
+    if (!node) return null; // an empty document, or a key with no value (`? a`)
     if (isAlias(node)) {
       if (++aliases > STACK_FILE_LIMITS.maxAliases) {
         fail(node, "too-many-aliases", `uses aliases (\`*name\`) more than ${STACK_FILE_LIMITS.maxAliases} times, counting nested ones; write the values out instead`, trail);

@@ -199,6 +199,10 @@ describe("hostile stack files: each fault class", () => {
     const dup = `config:\n  vercel:apiToken: { secure: ${V} }\n  vercel:apiToken: { secure: ${S} }\n`;
     expect(() => parseStackFile(dup)).toThrow(StackFileError);
     expect(secretsInStackFile(dup)).toContain(S);
+    // A control character fails the parse too, and the redactor still reads past it.
+    const control = `config:\n  vercel:apiToken: ${S}\n  rollout-stack:x: "a\u0001b"\n`;
+    expect(() => parseStackFile(control)).toThrow(StackFileError);
+    expect(secretsInStackFile(control)).toContain(S);
   });
 
   it("provider namespaces are left alone, and near-misses of ours are not", () => {
@@ -307,6 +311,25 @@ describe("reading a stack file from disk", () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-read-"));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const LABEL = "stacks/Pulumi.dev.yaml";
+
+  it("reading closes the file, whether it parses or not", () => {
+    const good = path.join(tmp, "Pulumi.closed.yaml");
+    const bad = path.join(tmp, "Pulumi.closed-bad.yaml");
+    fs.writeFileSync(good, "config: {}\n");
+    fs.writeFileSync(bad, "config: [\n");
+    // This process's open files that are one of the two (other test files may share the process).
+    const stillOpen = () =>
+      fs.readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return [good, bad].includes(fs.readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false; // closed meanwhile
+        }
+      });
+    readStackFile(good, LABEL);
+    expect(() => readStackFile(bad, LABEL)).toThrow(StackFileError);
+    expect(stillOpen()).toEqual([]);
+  });
 
   it("a missing file is undefined (the caller says `no stack file`), not an error", () => {
     expect(readStackFile(path.join(tmp, "Pulumi.nope.yaml"), LABEL)).toBeUndefined();
@@ -727,6 +750,13 @@ describe("stack file shape, values and limits", () => {
     const w = thrown(() => parseStackFile(wide, "f")) as StackFileError;
     expect(w.problems[0]).toMatchObject({ code: "too-many-aliases", line: 2 });
     expect(w.problems[0].message).toMatch(new RegExp(`^in config\\.a:y\\.\\d+\\.\\d+: expands to more than ${STACK_FILE_LIMITS.maxNodes} values; write the values out, without aliases$`));
+  });
+
+  it("a file of exactly the limit of values is read; one value more is refused", () => {
+    // The document, config and list count one each.
+    const list = (n: number) => `config:\n  a:x: [${"1,".repeat(n - 1)}1]\n`;
+    expect((parseStackFile(list(STACK_FILE_LIMITS.maxNodes - 3)).config["a:x"] as unknown[]).length).toBe(STACK_FILE_LIMITS.maxNodes - 3);
+    expect((thrown(() => parseStackFile(list(STACK_FILE_LIMITS.maxNodes - 2), "f")) as StackFileError).problems[0]).toMatchObject({ code: "too-many-aliases", line: 2 });
   });
 
   it("lenient reading (for redaction) takes an undefined alias as null and still expands defined ones", () => {
