@@ -538,6 +538,9 @@ function isKeyLike(key: Scalar, text: string): boolean {
 }
 
 /** Offset of the first byte that is not part of valid UTF-8, or -1. */
+/** The smallest code point a character of 1 + n bytes may encode (below it, the form is overlong). */
+const MIN_CODE_POINT = [0, 0x80, 0x800, 0x10000];
+
 function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
@@ -546,15 +549,17 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       i++;
       continue;
     }
-    const [n, min] = b >= 0xc2 && b <= 0xdf ? [1, 0x80] : b >= 0xe0 && b <= 0xef ? [2, 0x800] : b >= 0xf0 && b <= 0xf4 ? [3, 0x10000] : [-1, 0];
-    if (n < 0) return i;
+    // Continuation bytes needed; C0, C1 (overlong forms), F5–FF and continuation bytes start nothing.
+    const n = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+    if (!n) return i;
     let cp = b & (0x3f >> n);
     for (let j = 1; j <= n; j++) {
       const c = bytes[i + j];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      // Past the end, c is undefined and `undefined & 0xc0` is 0: not a continuation byte either.
+      if ((c & 0xc0) !== 0x80) return i;
       cp = (cp << 6) | (c & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    if (cp < MIN_CODE_POINT[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
     i += n + 1;
   }
   return -1;

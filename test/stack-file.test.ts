@@ -766,8 +766,8 @@ describe("stack file shape, values and limits", () => {
   });
 
   it("text is UTF-8: any character up to U+10FFFF reads, surrogates and bytes no character starts with do not", () => {
-    const ok = "config:\n  a:x: \u{1F600} \uFF71 \uE000 \uFFFD \u07FF \u0800 \uD7FF \u{10FFFF}\n";
-    expect(parseStackFile(Buffer.from(ok)).config["a:x"]).toBe("\u{1F600} \uFF71 \uE000 \uFFFD \u07FF \u0800 \uD7FF \u{10FFFF}");
+    const ok = "config:\n  a:x: \u{1F600} \uFF71 \uE000 \uFFFD \u00A2 \u07FF \u0800 \uD7FF \u{10FFFF}\n";
+    expect(parseStackFile(Buffer.from(ok)).config["a:x"]).toBe("\u{1F600} \uFF71 \uE000 \uFFFD \u00A2 \u07FF \u0800 \uD7FF \u{10FFFF}");
     const bad: [string, number[]][] = [
       ["U+D800 (a surrogate)", [0xed, 0xa0, 0x80]],
       ["U+DFFF (a surrogate)", [0xed, 0xbf, 0xbf]],
@@ -775,6 +775,7 @@ describe("stack file shape, values and limits", () => {
       ["FF", [0xff, 0x80, 0x80]],
       ["over U+10FFFF", [0xf4, 0x90, 0x80, 0x80]],
       ["a continuation byte where a character starts", [0x81, 0x80, 0x80, 0x80]],
+      ["a continuation byte before another", [0xa9, 0x80]],
       ["F9 (once a five-byte form)", [0xf9, 0x80, 0x80, 0x80]],
       ["overlong two bytes", [0xc0, 0x80]],
       ["overlong three bytes (U+07FF)", [0xe0, 0x9f, 0xbf]],
