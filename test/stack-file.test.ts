@@ -752,6 +752,15 @@ describe("stack file shape, values and limits", () => {
     expect(w.problems[0].message).toMatch(new RegExp(`^in config\\.a:y\\.\\d+\\.\\d+: expands to more than ${STACK_FILE_LIMITS.maxNodes} values; write the values out, without aliases$`));
   });
 
+  it("values nested exactly to the limit are read; one level more is refused", () => {
+    // The document and config are two levels; the lists make up the rest.
+    const lists = (n: number) => `config:\n  a:x: ${"[".repeat(n)}1${"]".repeat(n)}\n`;
+    let value = parseStackFile(lists(STACK_FILE_LIMITS.maxDepth - 2)).config["a:x"];
+    for (let i = 0; i < STACK_FILE_LIMITS.maxDepth - 2; i++) value = (value as unknown[])[0];
+    expect(value).toBe(1);
+    expect((thrown(() => parseStackFile(lists(STACK_FILE_LIMITS.maxDepth - 1), "f")) as StackFileError).problems[0]).toMatchObject({ code: "too-deep", line: 2 });
+  });
+
   it("a file of exactly the limit of values is read; one value more is refused", () => {
     // The document, config and list count one each.
     const list = (n: number) => `config:\n  a:x: [${"1,".repeat(n - 1)}1]\n`;
@@ -776,6 +785,7 @@ describe("stack file shape, values and limits", () => {
       ["over U+10FFFF", [0xf4, 0x90, 0x80, 0x80]],
       ["a continuation byte where a character starts", [0x81, 0x80, 0x80, 0x80]],
       ["a continuation byte before another", [0xa9, 0x80]],
+      ["the lowest continuation byte, alone", [0x80]],
       ["F9 (once a five-byte form)", [0xf9, 0x80, 0x80, 0x80]],
       ["overlong two bytes", [0xc0, 0x80]],
       ["overlong three bytes (U+07FF)", [0xe0, 0x9f, 0xbf]],
