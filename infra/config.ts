@@ -171,11 +171,12 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * A namespace that is probably ours mistyped (`rolout-stack`, `Rollout-Stack`): its keys would be
- * ignored as a provider's. Provider namespaces (`vercel`, `supabase`, ...) are nowhere near.
+ * A namespace that is probably ours mistyped (`rolout-stack`, `Rollout-Stack`) or left out (`:apps`,
+ * which Pulumi accepts and no program reads): its keys would be ignored as a provider's. Provider
+ * namespaces (`vercel`, `supabase`, ...) are nowhere near.
  */
 export function isNamespaceTypo(ns: string): boolean {
-  return ns !== NAMESPACE && editDistance(ns.toLowerCase(), NAMESPACE) <= 3;
+  return ns !== NAMESPACE && (ns === "" || editDistance(ns.toLowerCase(), NAMESPACE) <= 3);
 }
 
 /**

@@ -404,6 +404,18 @@ describe("parseStackConfig: namespaces", () => {
     });
   });
 
+  it("an empty namespace (`:apps`, which Pulumi accepts and nothing reads) is reported the same way", () => {
+    const raw = baseRaw();
+    raw[":previewPhases"] = plain({});
+    expect(problemsOf(raw)).toEqual([
+      {
+        key: ":previewPhases",
+        code: "namespace-typo",
+        message: 'namespace "" is not "rollout-stack" (a typo?): as written this key belongs to no one and is ignored; rename it to rollout-stack:previewPhases',
+      },
+    ]);
+  });
+
   it("our own namespace is not a typo of itself", () => {
     expect(isNamespaceTypo("rollout-stack")).toBe(false);
   });
