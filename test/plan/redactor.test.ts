@@ -1,4 +1,5 @@
 /** The plan's redactor reads the head stack file as the stack reads it: leniently, and only a regular file within the size limit. */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,8 +27,12 @@ describe("planRedactor", () => {
 
   it("a head stack file that is a device (a link to /dev/zero) is not read: the redactor still covers the environment", () => {
     const root = project((f) => fs.symlinkSync("/dev/zero", f));
-    const redact = planRedactor({ root, stack: "dev", env: { VERCEL_TOKEN: "env-token-abcdef" } });
-    expect(redact("env-token-abcdef")).toBe("[secret]");
+    // In a child with a time limit: reading the device never ends, and no test timeout interrupts a
+    // synchronous read, so a regression fails here instead of hanging the suite.
+    const script = `process.stdout.write(require(${JSON.stringify(path.resolve(__dirname, "../../infra/plan/index.ts"))}).planRedactor(${JSON.stringify({ root, stack: "dev", env: { VERCEL_TOKEN: "env-token-abcdef" } })})("env-token-abcdef"))`;
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 30_000 });
+    expect(child.signal, child.stderr).toBeNull();
+    expect(child.stdout).toBe("[secret]");
   });
 
   it("a missing head stack file contributes nothing, and is not an error", () => {
